@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto'
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs'
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch'
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda'
+import { PromotionMessageSchema } from '../lib/queue/promotions.js'
+import { workPromotion } from '../lib/promotion/worker.js'
+import { runtimeContext } from '../lib/runtime/context.js'
+import { promotionStepDeps, afterPromotionFinished } from '../lib/runtime/services.js'
+
+/** Thrown to leave a message on the queue: it comes back after the visibility we set (a wait, not an error). */
+class NotYetDone extends Error {}
+
+const SAFETY_MARGIN_MS = 20_000
+
+/** SQS FIFO → one Promotion per record. Waits re-hide the message instead of holding the Lambda. */
+export async function main(event: SQSEvent, context: Context) {
+  const ctx = runtimeContext()
+  const processor = new SqsFifoPartialProcessorAsync()
+  const handleRecord = async (record: SQSRecord) => {
+    const message = PromotionMessageSchema.parse(JSON.parse(record.body))
+    const result = await workPromotion(
+      {
+        db: ctx.db,
+        sealer: ctx.sealer,
+        steps: promotionStepDeps(ctx),
+        holder: `${context.awsRequestId}/${randomUUID().slice(0, 8)}`,
+        remainingMs: () => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
+        log: (line) => console.log(line),
+        afterFinish: (project, promotion) => afterPromotionFinished(ctx, project, promotion),
+        ...(process.env.TUGBOAT_LEASE_SECONDS ? { leaseMs: Number(process.env.TUGBOAT_LEASE_SECONDS) * 1000 } : {}),
+      },
+      message.project,
+      message.promotion,
+    )
+    if (!result.done) {
+      const seconds = Math.min(43_200, Math.max(0, Math.ceil(result.retryAfterMs / 1000)))
+      await ctx.sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: ctx.config.TUGBOAT_PROMOTIONS_QUEUE_URL!, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }),
+      )
+      throw new NotYetDone(`${message.promotion}: ${result.reason}; back in ${seconds}s`)
+    }
+  }
+  return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false })
+}

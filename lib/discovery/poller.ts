@@ -1,0 +1,203 @@
+import { ConflictError, messageOf, NotFoundError, ValidationError } from '../errors.js'
+import { generateAlias } from '../model/alias.js'
+import { freightName } from '../model/freight-name.js'
+import { setCondition, type Condition } from '../model/meta.js'
+import { WarehouseSpecSchema, type FreightCommit, type FreightChart, type FreightImage } from '../model/resources.js'
+import { parseDuration } from '../promotion/durations.js'
+import type { Db } from '../store/client.js'
+import { createFreight, type Freight } from '../store/freight.js'
+import { getResource, queryIndex, updateResource, type StoredResource } from '../store/resources.js'
+import { keys } from '../store/table.js'
+import type { createTokenCache } from './oci/registry-client.js'
+import { discoverCharts } from './chart.js'
+import { discoverCommits } from './git.js'
+import { discoverImages, type KnownImage } from './image.js'
+import { ChartSubscriptionSchema, GitSubscriptionSchema, ImageSubscriptionSchema, type Credentials, type DiscoveredCommit, type DiscoveredImageReference } from './types.js'
+
+export interface PollDeps {
+  db: Db
+  /** Repository credentials of the project, by type and URL. */
+  credentials: (project: string, type: 'git' | 'image' | 'helm', repoURL: string) => Promise<Credentials | undefined>
+  now?: () => Date
+  /** Shortest interval honoured, whatever a Warehouse asks for. */
+  minIntervalMs?: number
+  tokenCache?: ReturnType<typeof createTokenCache>
+  fetch?: typeof globalThis.fetch
+  log?: (line: string) => void
+  /** Called with each new piece of Freight (auto-promotion, events). */
+  onFreight?: (project: string, freight: Freight) => Promise<void>
+  /** Called when a Warehouse's discovery fails (events). */
+  onFailure?: (project: string, warehouse: string, message: string) => Promise<void>
+}
+
+/** How long a claim on a Warehouse lasts: an invocation that dies mid-poll frees it after this. */
+export const DISCOVERY_LEASE_MS = 5 * 60_000
+
+interface DiscoveredArtifacts {
+  discoveredAt: string
+  images?: Array<{ repoURL: string; platform?: string; references: DiscoveredImageReference[] }>
+  git?: Array<{ repoURL: string; commits: DiscoveredCommit[]; refs?: Record<string, string> }>
+  charts?: Array<{ repoURL: string; name?: string; semverConstraint?: string; versions: string[] }>
+}
+
+type Subscription = { image?: unknown; git?: unknown; chart?: unknown }
+
+/** The outcome of one poll, for the API's refresh and the CLI. */
+export interface PollResult {
+  warehouse: string
+  ok: boolean
+  message?: string
+  freightCreated?: string[]
+}
+
+async function discover(deps: PollDeps, project: string, subscriptions: Subscription[], previous: DiscoveredArtifacts | undefined): Promise<DiscoveredArtifacts> {
+  const out: DiscoveredArtifacts = { discoveredAt: (deps.now?.() ?? new Date()).toISOString() }
+  for (const [index, subscription] of subscriptions.entries()) {
+    if (subscription.image) {
+      const sub = ImageSubscriptionSchema.parse(subscription.image)
+      const before = previous?.images?.find((i) => i.repoURL === sub.repoURL)
+      const known = new Map<string, KnownImage>((before?.references ?? []).map((r) => [r.tag, { digest: r.digest, ...(r.createdAt ? { createdAt: r.createdAt } : {}) }]))
+      const credentials = await deps.credentials(project, 'image', sub.repoURL)
+      const result = await discoverImages(sub, {
+        known,
+        ...(credentials ? { credentials } : {}),
+        ...(deps.tokenCache ? { tokenCache: deps.tokenCache } : {}),
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      })
+      if (result.references.length === 0) throw new ValidationError(`subscriptions[${index}]: no tag of ${sub.repoURL} matches the subscription`)
+      ;(out.images ??= []).push({ repoURL: result.repoURL, ...(result.platform ? { platform: result.platform } : {}), references: result.references })
+    } else if (subscription.git) {
+      const sub = GitSubscriptionSchema.parse(subscription.git)
+      const before = previous?.git?.find((g) => g.repoURL === sub.repoURL)
+      const credentials = await deps.credentials(project, 'git', sub.repoURL)
+      const result = await discoverCommits(sub, {
+        ...(before?.refs ? { lastSeenRefs: before.refs } : {}),
+        ...(credentials ? { credentials } : {}),
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      })
+      const commits = result.unchanged && before ? before.commits : result.commits
+      if (commits.length === 0) throw new ValidationError(`subscriptions[${index}]: no commit of ${sub.repoURL} matches the subscription`)
+      ;(out.git ??= []).push({ repoURL: result.repoURL, commits, refs: result.refs })
+    } else if (subscription.chart) {
+      const sub = ChartSubscriptionSchema.parse(subscription.chart)
+      const credentials = await deps.credentials(project, 'helm', sub.repoURL)
+      const result = await discoverCharts(sub, { ...(credentials ? { credentials } : {}), ...(deps.tokenCache ? { tokenCache: deps.tokenCache } : {}), ...(deps.fetch ? { fetch: deps.fetch } : {}) })
+      if (result.versions.length === 0) throw new ValidationError(`subscriptions[${index}]: no version of ${sub.repoURL}${sub.name ? `/${sub.name}` : ''} matches the subscription`)
+      ;(out.charts ??= []).push({ repoURL: result.repoURL, ...(result.name ? { name: result.name } : {}), ...(result.semverConstraint ? { semverConstraint: result.semverConstraint } : {}), versions: result.versions })
+    }
+  }
+  return out
+}
+
+/** The newest revision of every subscription: the contents of the Freight an Automatic Warehouse creates. */
+export function newestArtifacts(artifacts: DiscoveredArtifacts): { images: FreightImage[]; commits: FreightCommit[]; charts: FreightChart[] } {
+  return {
+    images: (artifacts.images ?? []).map((i) => ({ repoURL: i.repoURL, tag: i.references[0]!.tag, digest: i.references[0]!.digest, ...(i.references[0]!.annotations ? { annotations: i.references[0]!.annotations } : {}) })),
+    commits: (artifacts.git ?? []).map((g) => {
+      const c = g.commits[0]!
+      return { repoURL: g.repoURL, id: c.id, ...(c.branch ? { branch: c.branch } : {}), ...(c.tag ? { tag: c.tag } : {}), message: c.message, author: c.author, committer: c.committer }
+    }),
+    charts: (artifacts.charts ?? []).map((c) => ({ repoURL: c.repoURL, ...(c.name ? { name: c.name } : {}), version: c.versions[0]! })),
+  }
+}
+
+/** Creates Freight from chosen artifacts (idempotent by fingerprint), retrying aliases until one is free. */
+export async function assembleFreight(
+  db: Db,
+  project: string,
+  warehouse: string,
+  contents: { images: FreightImage[]; commits: FreightCommit[]; charts: FreightChart[] },
+  now: Date,
+): Promise<{ created: boolean; freight: Freight }> {
+  const name = freightName(warehouse, {
+    images: contents.images.map((i) => ({ repoURL: i.repoURL ?? '', tag: i.tag ?? '', ...(i.digest ? { digest: i.digest } : {}) })),
+    commits: contents.commits.map((c) => ({ repoURL: c.repoURL ?? '', id: c.id ?? '', ...(c.tag ? { tag: c.tag } : {}) })),
+    charts: contents.charts.map((c) => ({ repoURL: c.repoURL ?? '', name: c.name ?? '', version: c.version ?? '' })),
+  })
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await createFreight(db, { project, name, alias: generateAlias(), origin: { kind: 'Warehouse', name: warehouse }, ...contents, discoveredAt: now })
+    } catch (error) {
+      if (!(error instanceof ConflictError) || error.data.reason !== 'alias' || attempt >= 20) throw error
+    }
+  }
+}
+
+/** Claims a due Warehouse by pushing its next poll time ahead; false when another invocation has it. */
+async function claim(db: Db, project: string, name: string, now: Date): Promise<boolean> {
+  let claimed = false
+  try {
+    await updateResource(db, { project, kind: 'Warehouse', name }, (current) => {
+      const next = (current.status as { nextDiscoveryAt?: string } | undefined)?.nextDiscoveryAt
+      if (next && Date.parse(next) > now.getTime()) return undefined
+      claimed = true
+      return { ...current, status: { ...current.status, nextDiscoveryAt: new Date(now.getTime() + DISCOVERY_LEASE_MS).toISOString() } }
+    }, { attempts: 1 })
+  } catch (error) {
+    if (error instanceof ConflictError) return false
+    throw error
+  }
+  return claimed
+}
+
+/**
+ * Polls one Warehouse and records the outcome on it: discovered artifacts, Freight (Automatic policy),
+ * conditions with a useful message on failure, and when it is next due. Never throws for a source's error.
+ */
+export async function pollWarehouse(deps: PollDeps, project: string, name: string, options: { force?: boolean } = {}): Promise<PollResult> {
+  const now = deps.now?.() ?? new Date()
+  if (!options.force && !(await claim(deps.db, project, name, now))) return { warehouse: name, ok: true, message: 'already being polled' }
+  const resource = await getResource(deps.db, { project, kind: 'Warehouse', name })
+  if (!resource) throw new NotFoundError(`Warehouse "${name}" not found in project "${project}"`)
+  const spec = WarehouseSpecSchema.parse(resource.spec)
+  const intervalMs = Math.max(parseDuration(spec.interval, 'spec.interval'), deps.minIntervalMs ?? 0)
+  const previous = (resource.status as { discoveredArtifacts?: DiscoveredArtifacts } | undefined)?.discoveredArtifacts
+  let artifacts: DiscoveredArtifacts | undefined
+  let failure: string | undefined
+  const created: Freight[] = []
+  try {
+    artifacts = await discover(deps, project, spec.subscriptions as Subscription[], previous)
+    if (spec.freightCreationPolicy === 'Automatic') {
+      const result = await assembleFreight(deps.db, project, name, newestArtifacts(artifacts), now)
+      if (result.created) created.push(result.freight)
+    }
+  } catch (error) {
+    failure = messageOf(error)
+    deps.log?.(`discovery failed for ${project}/${name}: ${failure}`)
+  }
+  await updateResource(deps.db, { project, kind: 'Warehouse', name }, (current) => {
+    const status = { ...(current.status ?? {}) } as Record<string, unknown> & { conditions?: Condition[] }
+    if (artifacts) status.discoveredArtifacts = artifacts
+    if (created[0]) status.lastFreightID = created[0].metadata.name
+    status.nextDiscoveryAt = new Date(now.getTime() + intervalMs).toISOString()
+    status.lastDiscoveryAt = now.toISOString()
+    status.observedGeneration = current.metadata.generation
+    status.conditions = setCondition(
+      status.conditions,
+      failure
+        ? { type: 'Ready', status: 'False', reason: 'DiscoveryFailed', message: failure }
+        : { type: 'Ready', status: 'True', reason: 'DiscoverySucceeded', message: `discovered at ${now.toISOString()}` },
+      now,
+    )
+    return { ...current, status }
+  })
+  for (const freight of created) await deps.onFreight?.(project, freight)
+  if (failure) await deps.onFailure?.(project, name, failure)
+  return { warehouse: name, ok: !failure, ...(failure ? { message: failure } : {}), freightCreated: created.map((f) => f.metadata.name) }
+}
+
+/** Finds due Warehouses with a Query on the due index and polls each; one failing never stops the others. */
+export async function pollDueWarehouses(deps: PollDeps): Promise<PollResult[]> {
+  const now = deps.now?.() ?? new Date()
+  const due = await queryIndex(deps.db, 'GSI2', keys.dueWarehouses, { upTo: `${now.toISOString()}#\uffff` })
+  const results: PollResult[] = []
+  for (const warehouse of due as StoredResource[]) {
+    const project = warehouse.metadata.namespace!
+    try {
+      results.push(await pollWarehouse(deps, project, warehouse.metadata.name))
+    } catch (error) {
+      results.push({ warehouse: `${project}/${warehouse.metadata.name}`, ok: false, message: messageOf(error) })
+    }
+  }
+  return results
+}

@@ -1,0 +1,163 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { canPromote, canView } from '../../auth/actor.js'
+import { ConflictError, ValidationError } from '../../errors.js'
+import { promoteDownstream, promoteToStage, type FreightSelector } from '../../promotion/create.js'
+import { requireFreight } from '../../store/freight.js'
+import {
+  asPromotion,
+  listPromotions,
+  listStagePromotions,
+  PromotionPhaseSchema,
+  requirePromotion,
+  TERMINAL_PHASES,
+} from '../../store/promotions.js'
+import { requireResource, updateResource, updateTogether } from '../../store/resources.js'
+import { requireStage } from '../../store/stages.js'
+import { requireRole, type AuthEnv } from '../auth.js'
+import type { AppDeps } from '../deps.js'
+import { parseLabelSelector } from '../label-selector.js'
+
+const PromoteRequestSchema = z
+  .object({
+    freight: z.string().min(1).optional(),
+    freightAlias: z.string().min(1).optional(),
+    warehouse: z.string().min(1).optional(),
+    /** Kargo's name for the same thing: `Warehouse/<name>`. */
+    origin: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((b) => [b.freight, b.freightAlias, b.warehouse, b.origin].filter(Boolean).length === 1, {
+    message: 'set exactly one of freight, freightAlias or warehouse',
+  })
+
+const DownstreamRequestSchema = z
+  .object({ freight: z.string().min(1).optional(), freightAlias: z.string().min(1).optional() })
+  .strict()
+  .refine((b) => [b.freight, b.freightAlias].filter(Boolean).length === 1, { message: 'set exactly one of freight or freightAlias' })
+
+function selectorOf(body: z.infer<typeof PromoteRequestSchema>): FreightSelector {
+  if (body.freight) return { freight: body.freight }
+  if (body.freightAlias) return { freightAlias: body.freightAlias }
+  return { warehouse: (body.warehouse ?? body.origin)! }
+}
+
+async function jsonBody(c: { req: { json: () => Promise<unknown> } }): Promise<unknown> {
+  try {
+    return await c.req.json()
+  } catch {
+    throw new ValidationError('the request body must be JSON')
+  }
+}
+
+/** Promote, promote downstream, approve, abort, and list/get Promotions. */
+export function promotionRoutes(deps: AppDeps) {
+  const app = new Hono<AuthEnv>()
+  const promoteDeps = () => {
+    if (!deps.enqueuePromotion) throw new Error('the promotions queue is not configured')
+    return { db: deps.db, enqueuePromotion: deps.enqueuePromotion, ...(deps.now ? { now: deps.now } : {}) }
+  }
+
+  app.post('/:project/stages/:stage/promotions', async (c) => {
+    const { project, stage } = c.req.param()
+    requireRole(c.get('actor'), canPromote(c.get('actor'), project), `promote in project "${project}"`)
+    const body = PromoteRequestSchema.parse(await jsonBody(c))
+    const promotion = await promoteToStage(promoteDeps(), { project, stage, selector: selectorOf(body), actor: c.get('actor'), manual: true })
+    return c.json(promotion, 201)
+  })
+
+  app.post('/:project/stages/:stage/promotions/downstream', async (c) => {
+    const { project, stage } = c.req.param()
+    requireRole(c.get('actor'), canPromote(c.get('actor'), project), `promote in project "${project}"`)
+    const body = DownstreamRequestSchema.parse(await jsonBody(c))
+    const selector = body.freight ? { freight: body.freight } : { freightAlias: body.freightAlias! }
+    const items = await promoteDownstream(promoteDeps(), { project, stage, selector, actor: c.get('actor') })
+    return c.json({ items }, 201)
+  })
+
+  app.get('/:project/promotions', async (c) => {
+    const { project } = c.req.param()
+    requireRole(c.get('actor'), canView(c.get('actor'), project), `view project "${project}"`)
+    await requireResource(deps.db, { project, kind: 'Project', name: project })
+    const { stage, freight, phase, labelSelector } = c.req.query()
+    const phaseFilter = phase ? PromotionPhaseSchema.parse(phase) : undefined
+    const matchesLabels = labelSelector ? parseLabelSelector(labelSelector) : () => true
+    let items = stage ? (await listStagePromotions(deps.db, project, stage, { newestFirst: true })) : await listPromotions(deps.db, project)
+    items = items.filter(
+      (p) => (!freight || p.spec.freight === freight) && (!phaseFilter || p.status.phase === phaseFilter) && matchesLabels(p.metadata.labels),
+    )
+    return c.json({ kind: 'PromotionList', items })
+  })
+
+  app.get('/:project/promotions/:name', async (c) => {
+    const { project, name } = c.req.param()
+    requireRole(c.get('actor'), canView(c.get('actor'), project), `view project "${project}"`)
+    return c.json(await requirePromotion(deps.db, project, name))
+  })
+
+  app.post('/:project/promotions/:name/abort', async (c) => {
+    const { project, name } = c.req.param()
+    requireRole(c.get('actor'), canPromote(c.get('actor'), project), `abort Promotions in project "${project}"`)
+    const current = await requirePromotion(deps.db, project, name)
+    if (TERMINAL_PHASES.includes(current.status.phase)) {
+      throw new ConflictError(`Promotion ${name} already finished (${current.status.phase}); nothing to abort`)
+    }
+    const now = (deps.now?.() ?? new Date()).toISOString()
+    const updated = await updateResource(deps.db, { project, kind: 'Promotion', name }, (resource) => {
+      const promotion = asPromotion(resource)
+      if (TERMINAL_PHASES.includes(promotion.status.phase)) return undefined
+      promotion.status.abortRequested = true
+      if (promotion.status.phase === 'Pending') {
+        // Not started: abort at once. A Running one stops at its next step boundary.
+        promotion.status.phase = 'Aborted'
+        promotion.status.finishedAt = now
+        promotion.status.message = `aborted by ${c.get('actor').name}`
+      }
+      return promotion
+    })
+    return c.json(updated)
+  })
+
+  app.get('/:project/freight/:freight', async (c) => {
+    const { project, freight } = c.req.param()
+    requireRole(c.get('actor'), canView(c.get('actor'), project), `view project "${project}"`)
+    return c.json(await requireFreight(deps.db, project, freight))
+  })
+
+  app.post('/:project/freight/:freight/approve', async (c) => {
+    const { project, freight } = c.req.param()
+    requireRole(c.get('actor'), canPromote(c.get('actor'), project), `approve Freight in project "${project}"`)
+    const text = await c.req.text()
+    const stageName = c.req.query('stage') ?? (text ? z.object({ stage: z.string().min(1) }).strict().parse(JSON.parse(text)).stage : undefined)
+    if (!stageName) throw new ValidationError('stage is required (query ?stage= or body {"stage": …})')
+    const stage = await requireStage(deps.db, project, stageName)
+    const target = await requireFreight(deps.db, project, freight)
+    if (!stage.spec.requestedFreight.some((r) => r.origin.name === target.origin.name)) {
+      throw new ValidationError(`Stage "${stageName}" does not request Freight from Warehouse "${target.origin.name}"`)
+    }
+    const now = (deps.now?.() ?? new Date()).toISOString()
+    const [approved] = await updateTogether(deps.db, [
+      {
+        ref: { project, kind: 'Freight', name: target.metadata.name },
+        change: (resource) => {
+          const status = { ...(resource.status ?? {}) } as { approvedFor?: Record<string, { approvedAt?: string }> }
+          if (status.approvedFor?.[stageName]) return undefined
+          status.approvedFor = { ...status.approvedFor, [stageName]: { approvedAt: now } }
+          return { ...resource, status }
+        },
+      },
+    ])
+    return c.json(approved ?? target)
+  })
+
+  app.post('/:project/warehouses/:warehouse/refresh', async (c) => {
+    const { project, warehouse } = c.req.param()
+    requireRole(c.get('actor'), canPromote(c.get('actor'), project), `refresh Warehouses in project "${project}"`)
+    await requireResource(deps.db, { project, kind: 'Warehouse', name: warehouse })
+    if (!deps.refreshWarehouse) throw new Error('discovery is not configured in this deployment')
+    const result = await deps.refreshWarehouse(project, warehouse)
+    return c.json({ warehouse: await requireResource(deps.db, { project, kind: "Warehouse", name: warehouse }), result })
+  })
+
+  return app
+}

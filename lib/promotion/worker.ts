@@ -1,0 +1,179 @@
+import os from 'node:os'
+import { ConflictError } from '../errors.js'
+import type { Db } from '../store/client.js'
+import { findCredential } from '../store/credentials.js'
+import type { Sealer } from '../store/sealing.js'
+import {
+  asPromotion,
+  getPromotion,
+  TERMINAL_PHASES,
+  type Promotion,
+  type PromotionStatus,
+} from '../store/promotions.js'
+import { updateResource } from '../store/resources.js'
+import { requireStage, updateStageStatus } from '../store/stages.js'
+import { setCondition } from '../model/meta.js'
+import type { CredentialsLookup, Step } from '../steps/types.js'
+import { completePromotion } from './complete.js'
+import { runPromotion } from './engine.js'
+
+export interface WorkerDeps {
+  db: Db
+  sealer: Sealer
+  steps: ReadonlyMap<string, Step<unknown>>
+  /** Identifies this invocation as the lease holder. */
+  holder: string
+  workRoot?: string
+  /** How long a lease lasts without renewal; renewed at every save. */
+  leaseMs?: number
+  now?: () => Date
+  remainingMs?: () => number
+  log?: (line: string) => void
+  /** Called after a Promotion finished (verification, auto-promotion downstream, events). */
+  afterFinish?: (project: string, promotion: Promotion) => Promise<void>
+}
+
+export type WorkResult = { done: true } | { done: false; retryAfterMs: number; reason: string }
+
+const DEFAULT_LEASE_MS = 120_000
+const STAGE_BUSY_RETRY_MS = 5_000
+
+/** Project-scoped credential lookup for steps; credentials never leave this closure except to the step. */
+export function credentialsFor(db: Db, sealer: Sealer, project: string): CredentialsLookup {
+  return async (type, repoURL) => {
+    const credential = await findCredential(db, sealer, project, type, repoURL)
+    if (!credential) return undefined
+    return {
+      ...(credential.data.username !== undefined ? { username: credential.data.username } : {}),
+      ...(credential.data.password !== undefined ? { password: credential.data.password } : {}),
+    }
+  }
+}
+
+/**
+ * Runs (or resumes) one Promotion for a queue message. Safe under at-least-once delivery:
+ * a terminal Promotion is acknowledged untouched; a lease on the Promotion keeps two deliveries from
+ * running it at once; progress is saved after every step, so a crash resumes where it stopped.
+ */
+export async function workPromotion(deps: WorkerDeps, project: string, name: string): Promise<WorkResult> {
+  const now = () => deps.now?.() ?? new Date()
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS
+  const initial = await getPromotion(deps.db, project, name)
+  if (!initial || TERMINAL_PHASES.includes(initial.status.phase)) return { done: true }
+
+  // Claim the lease (and the Stage, when the Promotion starts).
+  let claimed: Promotion | undefined
+  let busy: WorkResult | undefined
+  try {
+    claimed = asPromotion(
+      await updateResource(deps.db, { project, kind: 'Promotion', name }, (current) => {
+        const promotion = asPromotion(current)
+        busy = undefined
+        if (TERMINAL_PHASES.includes(promotion.status.phase)) return undefined
+        const lease = promotion.status.lease
+        if (lease && lease.holder !== deps.holder && Date.parse(lease.until) > now().getTime()) {
+          busy = {
+            done: false,
+            retryAfterMs: Date.parse(lease.until) - now().getTime() + 1000,
+            reason: `leased by ${lease.holder}`,
+          }
+          return undefined
+        }
+        promotion.status.lease = {
+          holder: deps.holder,
+          until: new Date(now().getTime() + leaseMs).toISOString(),
+        }
+        return promotion
+      }),
+    )
+  } catch (error) {
+    if (error instanceof ConflictError) return { done: false, retryAfterMs: 1000, reason: 'lease contention' }
+    throw error
+  }
+  if (busy) return busy
+  if (TERMINAL_PHASES.includes(claimed.status.phase)) return { done: true }
+
+  if (claimed.status.phase === 'Pending') {
+    const stage = await requireStage(deps.db, project, claimed.spec.stage)
+    const holderName = stage.status.currentPromotion?.name
+    if (holderName && holderName !== name) {
+      const other = await getPromotion(deps.db, project, holderName)
+      if (other && !TERMINAL_PHASES.includes(other.status.phase)) {
+        return { done: false, retryAfterMs: STAGE_BUSY_RETRY_MS, reason: `Stage busy with ${holderName}` }
+      }
+    }
+    await updateStageStatus(deps.db, project, claimed.spec.stage, (status) => ({
+      ...status,
+      phase: 'Promoting',
+      currentPromotion: {
+        name,
+        freight: claimed!.status.freight as { name: string; origin: { kind: string; name: string } },
+      },
+      conditions: setCondition(
+        status.conditions,
+        { type: 'Promoting', status: 'True', reason: 'Promoting', message: `Promotion ${name} is running` },
+        now(),
+      ),
+    }))
+  }
+
+  const save = async (status: PromotionStatus) => {
+    await updateResource(deps.db, { project, kind: 'Promotion', name }, (current) => {
+      const promotion = asPromotion(current)
+      if (promotion.status.lease?.holder !== deps.holder) {
+        throw new ConflictError(
+          `lost the lease on Promotion ${name} to ${promotion.status.lease?.holder ?? 'nobody'}`,
+        )
+      }
+      return {
+        ...promotion,
+        status: {
+          ...status,
+          lastTouchedAt: now().toISOString(),
+          abortRequested: promotion.status.abortRequested,
+          lease: { holder: deps.holder, until: new Date(now().getTime() + leaseMs).toISOString() },
+        },
+      }
+    })
+  }
+
+  const releaseLease = () =>
+    updateResource(deps.db, { project, kind: 'Promotion', name }, (current) => {
+      const promotion = asPromotion(current)
+      if (promotion.status.lease?.holder !== deps.holder) return undefined
+      delete promotion.status.lease
+      promotion.status.lastTouchedAt = now().toISOString()
+      return promotion
+    })
+
+  let outcome: Awaited<ReturnType<typeof runPromotion>>
+  try {
+    outcome = await runPromotion(
+      {
+        steps: deps.steps,
+        credentials: credentialsFor(deps.db, deps.sealer, project),
+        save,
+        complete: (status) => completePromotion(deps.db, project, name, status, now()),
+        abortRequested: async () =>
+          Boolean((await getPromotion(deps.db, project, name))?.status.abortRequested),
+        workRoot: deps.workRoot ?? os.tmpdir(),
+        ...(deps.now ? { now: deps.now } : {}),
+        ...(deps.remainingMs ? { remainingMs: deps.remainingMs } : {}),
+        ...(deps.log ? { log: deps.log } : {}),
+      },
+      project,
+      claimed,
+    )
+  } catch (error) {
+    // Unexpected (storage down, lost lease): let the next delivery resume from the last saved step.
+    await releaseLease().catch(() => undefined)
+    throw error
+  }
+  if (outcome.kind === 'wait') {
+    await releaseLease()
+    return { done: false, retryAfterMs: outcome.retryAfterMs, reason: 'waiting' }
+  }
+  const finished = await getPromotion(deps.db, project, name)
+  if (finished && deps.afterFinish) await deps.afterFinish(project, finished)
+  return { done: true }
+}

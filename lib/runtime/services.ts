@@ -1,0 +1,62 @@
+import { argoCDClientProviderFromEnv } from '../argocd/provider.js'
+import { pollDueWarehouses, pollWarehouse, type PollDeps } from '../discovery/poller.js'
+import { createTokenCache } from '../discovery/oci/registry-client.js'
+import type { PromoteDeps } from '../promotion/create.js'
+import { sendPromotionMessage } from '../queue/promotions.js'
+import { reconcileProject, type ReconcileDeps } from '../reconcile/reconcile.js'
+import { findCredential } from '../store/credentials.js'
+import type { Promotion } from '../store/promotions.js'
+import { builtinSteps } from '../steps/registry.js'
+import type { Step } from '../steps/types.js'
+import type { RuntimeContext } from './context.js'
+
+let steps: ReadonlyMap<string, Step<unknown>> | undefined
+const tokenCache = createTokenCache()
+
+/** The step registry for this process, with Argo CD configured from the environment. */
+export function promotionStepDeps(_ctx: RuntimeContext): ReadonlyMap<string, Step<unknown>> {
+  steps ??= builtinSteps({ argocd: { argocd: argoCDClientProviderFromEnv() } })
+  return steps
+}
+
+/** Sends a Promotion to the queue. */
+export function enqueuer(ctx: RuntimeContext) {
+  return async (message: { project: string; stage: string; promotion: string }, nonce = '') => {
+    const url = ctx.config.TUGBOAT_PROMOTIONS_QUEUE_URL
+    if (!url) throw new Error('TUGBOAT_PROMOTIONS_QUEUE_URL is not set')
+    await sendPromotionMessage(ctx.sqs, url, message, nonce)
+  }
+}
+
+export function promoteDeps(ctx: RuntimeContext): PromoteDeps {
+  return { db: ctx.db, enqueuePromotion: enqueuer(ctx) }
+}
+
+export function reconcileDeps(ctx: RuntimeContext): ReconcileDeps {
+  return { ...promoteDeps(ctx), redrive: enqueuer(ctx), log: (line) => console.log(line) }
+}
+
+/** Discovery wired to the store: credentials, the registry token cache, and auto-promotion of new Freight. */
+export function pollDeps(ctx: RuntimeContext): PollDeps {
+  return {
+    db: ctx.db,
+    credentials: async (project, type, repoURL) => {
+      const found = await findCredential(ctx.db, ctx.sealer, project, type, repoURL)
+      return found?.data.username !== undefined && found.data.password !== undefined ? { username: found.data.username, password: found.data.password } : undefined
+    },
+    minIntervalMs: ctx.config.TUGBOAT_MIN_WAREHOUSE_INTERVAL_SECONDS * 1000,
+    tokenCache,
+    log: (line) => console.log(line),
+    onFreight: async (project) => {
+      await reconcileProject(reconcileDeps(ctx), project)
+    },
+  }
+}
+
+export const pollAll = (ctx: RuntimeContext) => pollDueWarehouses(pollDeps(ctx))
+export const pollOne = (ctx: RuntimeContext, project: string, warehouse: string) => pollWarehouse(pollDeps(ctx), project, warehouse, { force: true })
+
+/** After a Promotion finishes: verify the Stage at once (when nothing slow is configured) and auto-promote onward. */
+export async function afterPromotionFinished(ctx: RuntimeContext, project: string, _promotion: Promotion): Promise<void> {
+  await reconcileProject(reconcileDeps(ctx), project)
+}

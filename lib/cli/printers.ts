@@ -46,8 +46,15 @@ export const tables: Record<string, (items: Resource[]) => string> = {
   projects: (items) => renderTable(['NAME', 'AGE'], items.map((p) => [name(p), created(p)])),
   warehouses: (items) =>
     renderTable(
-      ['NAME', 'INTERVAL', 'LAST FREIGHT', 'READY', 'AGE'],
-      items.map((w) => [name(w), String(w.spec?.interval ?? ''), String(w.status?.lastFreightID ?? '').slice(0, 7), String(condition(w, 'Ready')?.status ?? 'Unknown'), created(w)]),
+      ['NAME', 'INTERVAL', 'LAST FREIGHT', 'READY', 'AGE', 'MESSAGE'],
+      items.map((w) => [
+        name(w),
+        String(w.spec?.interval ?? ''),
+        String(w.status?.lastFreightID ?? '').slice(0, 7),
+        String(condition(w, 'Ready')?.status ?? 'Unknown'),
+        created(w),
+        String(condition(w, 'Ready')?.message ?? '').slice(0, 100),
+      ]),
     ),
   stages: (items) =>
     renderTable(

@@ -59,3 +59,75 @@ export function writeIndex(gitdir: string, entries: IndexEntry[]): void {
   fs.writeFileSync(tmp, Buffer.concat([body, checksum]))
   fs.renameSync(tmp, file)
 }
+
+/** What the index remembers about a file: its blob and the stat it had when that blob was recorded. */
+export interface IndexedFile {
+  oid: string
+  mode: string
+  ctimeS: number
+  ctimeN: number
+  mtimeS: number
+  mtimeN: number
+  ino: number
+  size: number
+}
+
+export interface IndexSnapshot {
+  files: Map<string, IndexedFile>
+  /** mtime of the index file itself, in ns: an entry not older than this may be "racily clean" and must be hashed. */
+  writtenNs: bigint
+}
+
+/** Reads `.git/index` (versions 2 and 3); `undefined` when it is missing or in a format we do not read. */
+export function readIndex(gitdir: string): IndexSnapshot | undefined {
+  const file = path.join(gitdir, 'index')
+  let buf: Buffer
+  let writtenNs: bigint
+  try {
+    buf = fs.readFileSync(file)
+    writtenNs = fs.statSync(file, { bigint: true }).mtimeNs
+  } catch {
+    return undefined
+  }
+  if (buf.toString('latin1', 0, 4) !== 'DIRC') return undefined
+  const version = buf.readUInt32BE(4)
+  if (version !== 2 && version !== 3) return undefined
+  const count = buf.readUInt32BE(8)
+  const files = new Map<string, IndexedFile>()
+  let pos = 12
+  for (let i = 0; i < count; i++) {
+    const flags = buf.readUInt16BE(pos + 60)
+    const extended = version === 3 && (flags & 0x4000) !== 0
+    const nameAt = pos + (extended ? 64 : 62)
+    const end = buf.indexOf(0, nameAt)
+    if (end < 0) return undefined
+    const name = buf.toString('utf8', nameAt, end)
+    files.set(name, {
+      ctimeS: buf.readUInt32BE(pos),
+      ctimeN: buf.readUInt32BE(pos + 4),
+      mtimeS: buf.readUInt32BE(pos + 8),
+      mtimeN: buf.readUInt32BE(pos + 12),
+      ino: buf.readUInt32BE(pos + 20),
+      mode: buf.readUInt32BE(pos + 24).toString(8),
+      size: buf.readUInt32BE(pos + 36),
+      oid: buf.toString('hex', pos + 40, pos + 60),
+    })
+    // Entries are padded with 1–8 NULs so that their length is a multiple of 8.
+    pos += Math.ceil((end - pos + 1) / 8) * 8
+  }
+  return { files, writtenNs }
+}
+
+/** True when `stat` matches what the index recorded, and the entry is not racily clean. */
+export function statMatches(entry: IndexedFile, stat: fs.BigIntStats, writtenNs: bigint): boolean {
+  const u32 = (v: bigint): number => Number(v & 0xffffffffn)
+  return (
+    stat.mtimeNs < writtenNs &&
+    entry.mtimeS === u32(stat.mtimeNs / 1_000_000_000n) &&
+    entry.mtimeN === u32(stat.mtimeNs % 1_000_000_000n) &&
+    entry.ctimeS === u32(stat.ctimeNs / 1_000_000_000n) &&
+    entry.ctimeN === u32(stat.ctimeNs % 1_000_000_000n) &&
+    entry.ino === u32(stat.ino) &&
+    entry.size === u32(stat.size)
+  )
+}

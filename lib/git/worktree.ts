@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import git from 'isomorphic-git'
-import { writeIndex, type IndexEntry } from './index-file.js'
+import { readIndex, statMatches, writeIndex, type IndexEntry } from './index-file.js'
 import { hashObject, type FlatTree, type ObjectStore } from './objects.js'
 
 /*
@@ -133,21 +133,24 @@ export async function snapshotWorkTree(
 
   const tree: FlatTree = new Map()
   const index: IndexEntry[] = []
+  // Files whose stat matches the index keep their recorded blob without being read (as git does).
+  const known = readIndex(path.join(dir, '.git'))
   for (const { file, stat } of found) {
     if (!inSparseCone(file, sparse)) continue
     const tracked = head.get(file)
     if (!tracked && hasIgnoreFiles && (await git.isIgnored({ fs, dir, filepath: file }))) continue
     let mode: string
-    let data: Buffer
-    if (stat.isSymbolicLink()) {
-      mode = '120000'
-      data = Buffer.from(fs.readlinkSync(path.join(dir, file)), 'utf8')
-    } else if (stat.isFile()) {
-      mode = (stat.mode & 0o100n) !== 0n ? '100755' : '100644'
-      data = fs.readFileSync(path.join(dir, file))
-    } else {
+    if (stat.isSymbolicLink()) mode = '120000'
+    else if (stat.isFile()) mode = (stat.mode & 0o100n) !== 0n ? '100755' : '100644'
+    else continue
+    const recorded = known?.files.get(file)
+    if (tracked && recorded && recorded.oid === tracked.oid && recorded.mode === mode && statMatches(recorded, stat, known?.writtenNs ?? 0n)) {
+      tree.set(file, { oid: recorded.oid, mode })
+      index.push({ path: file, oid: recorded.oid, mode, stat })
       continue
     }
+    const data =
+      mode === '120000' ? Buffer.from(fs.readlinkSync(path.join(dir, file)), 'utf8') : fs.readFileSync(path.join(dir, file))
     let oid = hashObject('blob', data)
     if (tracked?.oid !== oid) oid = store.write('blob', data)
     tree.set(file, { oid, mode })

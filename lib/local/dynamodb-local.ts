@@ -41,11 +41,16 @@ export async function ensureDynamoDbLocal(log: (line: string) => void = () => {}
 }
 
 /** Fails with a one-line explanation when Java is missing. */
+/** The Java binary: TUGBOAT_JAVA, else `java` on PATH. */
+function javaBinary(): string {
+  return process.env.TUGBOAT_JAVA ?? 'java'
+}
+
 export async function requireJava(): Promise<void> {
   try {
-    await run('java', ['-version'])
+    await run(javaBinary(), ['-version'])
   } catch {
-    throw new LocalSetupError('Java 17+ is required for DynamoDB Local, but `java` was not found on PATH (install a JRE, e.g. apt-get install openjdk-17-jre-headless)')
+    throw new LocalSetupError(`Java 17+ is required for DynamoDB Local, but \`${javaBinary()}\` was not found (install a JRE, e.g. apt-get install openjdk-17-jre-headless, or set TUGBOAT_JAVA)`)
   }
 }
 
@@ -64,7 +69,7 @@ export async function startDynamoDbLocal(options: { dataDir?: string; port?: num
   const storage = options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory']
   if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true })
   const child = spawn(
-    'java',
+    javaBinary(),
     [`-Djava.library.path=${path.join(jarDir, 'DynamoDBLocal_lib')}`, '-Xmx512m', '-jar', path.join(jarDir, 'DynamoDBLocal.jar'), '-sharedDb', '-port', String(port), ...storage],
     { cwd: jarDir, stdio: ['ignore', 'ignore', 'pipe'] },
   )

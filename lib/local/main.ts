@@ -56,10 +56,25 @@ export async function startLocal(options: LocalOptions) {
     ...(persistent ? { dataDir: path.join(options.dataDir, 'dynamodb') } : {}),
     log: (line) => console.log(line),
   })
+  try {
+    return await startOnDynamo(options, dynamo, persistent, stateFile)
+  } catch (error) {
+    await dynamo.stop()
+    throw error
+  }
+}
+
+async function startOnDynamo(
+  options: LocalOptions,
+  dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>,
+  persistent: boolean,
+  stateFile: (name: string) => string | undefined,
+) {
   const sqsLocal = await startSqsLocal()
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' }
 
   Object.assign(process.env, {
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -109,6 +124,7 @@ export async function startLocal(options: LocalOptions) {
       `  API          ${apiUrl}  (OpenAPI: ${apiUrl}/v1beta1/openapi.json)`,
       `  admin token  ${adminToken}`,
       `  data         ${persistent ? options.dataDir : 'in memory (lost on exit)'}`,
+      `  DynamoDB     ${dynamo.endpoint}   SQS ${sqsLocal.endpoint}`,
       `  CLI config   ${configFile}  → try: npx tugboat get projects`,
       '',
       'Press Ctrl-C to stop.',

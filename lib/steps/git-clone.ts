@@ -256,6 +256,8 @@ async function checkOut(repo: LocalRepo, fetched: string, branch: string | undef
     await git.writeRef({ fs, dir, ref: 'HEAD', value: `refs/heads/${branch}`, force: true, symbolic: true })
     await git.setConfig({ fs, dir, path: `branch.${branch}.remote`, value: 'origin' })
     await git.setConfig({ fs, dir, path: `branch.${branch}.merge`, value: `refs/heads/${branch}` })
+    // isomorphic-git's push leaves out objects reachable from origin/HEAD: point it at what we cloned.
+    await git.writeRef({ fs, dir, ref: 'refs/remotes/origin/HEAD', value: `refs/remotes/origin/${branch}`, force: true, symbolic: true })
   } else {
     await git.writeRef({ fs, dir, ref: 'HEAD', value: commit, force: true, symbolic: false })
   }

@@ -7,9 +7,7 @@ import { PatchError, applyJsonPatch, mergePatch, type JsonPatchOp, type JsonValu
 import { swaggerValidator } from './swagger.js'
 import type {
   FakeSource,
-  FakeInfo,
   FakeOperation,
-  FakeOperationState,
   FakeApplication,
   FakeAppSeed,
   FakeTiming,

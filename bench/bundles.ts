@@ -4,10 +4,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import { BUNDLE_BUDGET_BYTES, formatBytes, repoRoot } from '../infra/build.js'
+import { BUNDLE_BUDGET_BYTES, bundleSizes, formatBytes, repoRoot } from '../infra/build.js'
 
 /**
  * Bundle size and module init time of each Lambda bundle in `.build/` (run `npm run build` first).
+ * Size at cold start = index.mjs + the chunks it imports statically (the budget applies to it); total adds the
+ * lazily imported chunks; gzip ≈ the deployed zip.
  * Init = `await import(bundle)` in a fresh node process with an empty environment, the median of several runs.
  * Prints a markdown table; exits 1 when a budget is exceeded and `--check` is given.
  * Usage: tsx bench/bundles.ts [--runs 7] [--build-dir .build] [--check]
@@ -23,7 +25,8 @@ interface Sample {
 
 interface Row {
   name: string
-  bytes: number
+  coldStartBytes: number
+  totalBytes: number
   gzipBytes: number
   samples: Sample[]
 }
@@ -35,7 +38,8 @@ function argValue(name: string, fallback: string): string {
 
 /** Time one import in a fresh process, started from an empty temp dir so nothing beside the bundle is found. */
 function timeImport(file: string, cwd: string): Sample {
-  const script = `const c = process.cpuUsage(); const t = performance.now(); ` +
+  const script =
+    `const c = process.cpuUsage(); const t = performance.now(); ` +
     `await import(${JSON.stringify(pathToFileURL(file).href)}); const w = performance.now() - t; const u = process.cpuUsage(c); ` +
     'process.stdout.write(JSON.stringify({ wallMs: w, cpuMs: (u.user + u.system) / 1000 }))'
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
@@ -44,7 +48,8 @@ function timeImport(file: string, cwd: string): Sample {
     encoding: 'utf8',
   })
   const parsed = JSON.parse(out) as Partial<Sample>
-  if (typeof parsed.wallMs !== 'number' || typeof parsed.cpuMs !== 'number') throw new Error(`unexpected output: ${out}`)
+  if (typeof parsed.wallMs !== 'number' || typeof parsed.cpuMs !== 'number')
+    throw new Error(`unexpected output: ${out}`)
   return { wallMs: parsed.wallMs, cpuMs: parsed.cpuMs }
 }
 
@@ -58,10 +63,15 @@ function main(): void {
   const buildDir = path.resolve(repoRoot, argValue('--build-dir', '.build'))
   const runs = Number(argValue('--runs', '7'))
   const names = fs.existsSync(buildDir)
-    ? fs.readdirSync(buildDir).filter((n) => fs.existsSync(path.join(buildDir, n, 'index.mjs'))).sort()
+    ? fs
+        .readdirSync(buildDir)
+        .filter((n) => fs.existsSync(path.join(buildDir, n, 'metafile.json')))
+        .sort()
     : []
   if (names.length === 0) {
-    console.error(`no bundles under ${path.relative(repoRoot, buildDir) || '.'}/; run \`npm run build\` first`)
+    console.error(
+      `no bundles under ${path.relative(repoRoot, buildDir) || '.'}/; run \`npm run build\` first`,
+    )
     process.exitCode = 1
     return
   }
@@ -70,10 +80,14 @@ function main(): void {
   try {
     for (const name of names) {
       const file = path.join(buildDir, name, 'index.mjs')
-      const content = fs.readFileSync(file)
+      const dir = path.join(buildDir, name)
+      const shipped = fs
+        .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.mjs'))
+      const gzipBytes = shipped.reduce((n, f) => n + gzipSync(fs.readFileSync(path.join(dir, f))).length, 0)
       timeImport(file, cwd) // warm the OS file cache; not counted
       const samples = Array.from({ length: runs }, () => timeImport(file, cwd))
-      rows.push({ name, bytes: content.length, gzipBytes: gzipSync(content).length, samples })
+      rows.push({ name, ...bundleSizes(dir), gzipBytes, samples })
     }
   } finally {
     fs.rmSync(cwd, { recursive: true, force: true })
@@ -85,23 +99,28 @@ function main(): void {
     `Bundles in \`${path.relative(repoRoot, buildDir)}/\`; init = \`await import()\` in a fresh node, median of ${runs} ` +
       `(node ${process.version}, ${os.cpus().length} CPUs, load average ${load} at the end)\n`,
   )
-  console.log(`| function | bundle | gzip | size ≤ ${formatBytes(BUNDLE_BUDGET_BYTES)} | init wall | wall min–max | init CPU | init ≤ ${INIT_BUDGET_MS} ms |`)
-  console.log('|---|---:|---:|---|---:|---:|---:|---|')
+  console.log(
+    `| function | at cold start | total | gzip | size ≤ ${formatBytes(BUNDLE_BUDGET_BYTES)} | init wall | wall min–max | init CPU | init ≤ ${INIT_BUDGET_MS} ms |`,
+  )
+  console.log('|---|---:|---:|---:|---|---:|---:|---:|---|')
   let failed = false
   for (const row of rows) {
     const wall = row.samples.map((s) => s.wallMs)
     const init = median(wall)
-    const sizeOk = row.bytes <= BUNDLE_BUDGET_BYTES
+    const sizeOk = row.coldStartBytes <= BUNDLE_BUDGET_BYTES
     const initOk = init <= INIT_BUDGET_MS
     failed ||= !sizeOk || !initOk
     console.log(
-      `| ${row.name} | ${formatBytes(row.bytes)} | ${formatBytes(row.gzipBytes)} | ${ok(sizeOk)} | ${init.toFixed(0)} ms | ` +
+      `| ${row.name} | ${formatBytes(row.coldStartBytes)} | ${formatBytes(row.totalBytes)} | ${formatBytes(row.gzipBytes)} | ` +
+        `${ok(sizeOk)} | ${init.toFixed(0)} ms | ` +
         `${Math.min(...wall).toFixed(0)}–${Math.max(...wall).toFixed(0)} ms | ` +
         `${median(row.samples.map((s) => s.cpuMs)).toFixed(0)} ms | ${ok(initOk)} |`,
     )
   }
   if (Number(load) > os.cpus().length) {
-    console.log(`\nThe machine was busy (load ${load} on ${os.cpus().length} CPUs): wall times are inflated; CPU time is the steadier figure.`)
+    console.log(
+      `\nThe machine was busy (load ${load} on ${os.cpus().length} CPUs): wall times are inflated; CPU time is the steadier figure.`,
+    )
   }
   if (failed && process.argv.includes('--check')) process.exitCode = 1
 }

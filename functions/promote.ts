@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { appendFileSync } from 'node:fs'
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs'
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch'
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda'
@@ -6,6 +7,12 @@ import { PromotionMessageSchema } from '../lib/queue/promotions.js'
 import { workPromotion } from '../lib/promotion/worker.js'
 import { runtimeContext } from '../lib/runtime/context.js'
 import { promotionStepDeps, afterPromotionFinished } from '../lib/runtime/services.js'
+
+/** Progress lines; TUGBOAT_LOG_FILE also appends them to a file (handy in tests, where console output is buffered). */
+function log(line: string): void {
+  console.log(line)
+  if (process.env.TUGBOAT_LOG_FILE) appendFileSync(process.env.TUGBOAT_LOG_FILE, `${new Date().toISOString()} ${line}\n`)
+}
 
 /** Thrown to leave a message on the queue: it comes back after the visibility we set (a wait, not an error). */
 class NotYetDone extends Error {}
@@ -25,7 +32,7 @@ export async function main(event: SQSEvent, context: Context) {
         steps: promotionStepDeps(ctx),
         holder: `${context.awsRequestId}/${randomUUID().slice(0, 8)}`,
         remainingMs: () => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
-        log: (line) => console.log(line),
+        log: (line) => log(line),
         afterFinish: (project, promotion) => afterPromotionFinished(ctx, project, promotion),
         ...(process.env.TUGBOAT_LEASE_SECONDS ? { leaseMs: Number(process.env.TUGBOAT_LEASE_SECONDS) * 1000 } : {}),
       },

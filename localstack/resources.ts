@@ -26,18 +26,25 @@ export function localResourceFiles(): Record<string, unknown> {
   const table: CreateTableCommandInput = tableDefinition(LOCAL_PREFIX)
   return {
     'table.json': table,
-    'table-ttl.json': { TableName: LOCAL_PREFIX, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } },
+    'table-ttl.json': {
+      TableName: LOCAL_PREFIX,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    },
     'queues.json': {
       promotions: names.promotions,
       promotionsDlq: names.promotionsDlq,
     },
+    // The same attributes as ensureQueues() in lib/queue/queues.ts: SQS refuses to "create" an existing queue
+    // with different ones, and the local runtime and tests call ensureQueues() on these queues.
     'promotions-dlq-attributes.json': { FifoQueue: 'true', MessageRetentionPeriod: '1209600' },
     'promotions-attributes.json': {
       FifoQueue: 'true',
       ContentBasedDeduplication: 'false',
       VisibilityTimeout: '900',
-      MessageRetentionPeriod: '1209600',
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: DLQ_ARN_PLACEHOLDER, maxReceiveCount: PROMOTIONS_MAX_RECEIVE_COUNT }),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: DLQ_ARN_PLACEHOLDER,
+        maxReceiveCount: PROMOTIONS_MAX_RECEIVE_COUNT,
+      }),
     },
   }
 }

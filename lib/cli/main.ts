@@ -3,9 +3,21 @@ import { ApiError, apiClient } from './client.js'
 import { CliConfigError, loadCliConfig, saveCliConfig } from './config.js'
 import { readManifestSources } from './manifest-files.js'
 import { printStructured, tables, type OutputFormat } from './printers.js'
+import { PHASE_EXIT, waitForPromotion } from './promote.js'
+import { parseDuration } from '../promotion/durations.js'
 
-/** Exit codes: 0 ok, 1 failed (the API's message is printed), 2 bad usage, 3 not logged in or server unreachable. */
+/**
+ * Exit codes: 0 ok, 1 failed (the API's message is printed), 2 bad usage, 3 not logged in or server unreachable;
+ * `promote --wait`: 4 Failed, 5 Errored, 6 Aborted, 7 still running at --timeout.
+ */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const
+
+/** Lets a command end the run with a chosen exit code after printing its own output. */
+export class ExitWith extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`)
+  }
+}
 
 const kindAliases: Record<string, string> = {
   project: 'projects', projects: 'projects',
@@ -83,8 +95,11 @@ export function buildProgram(out: Out = { log: (l) => console.log(l), error: (l)
     .argument('[name]', 'one resource by name (freight: name or alias)')
     .option('-p, --project <project>', 'project')
     .option('--warehouse <warehouse>', 'freight: only from this Warehouse')
+    .option('--stage <stage>', 'promotions: only to this Stage')
+    .option('-l, --selector <selector>', 'promotions: label selector, e.g. kargo.akuity.io/freight=<name>')
+    .option('--latest', 'promotions: only the newest (with --stage, the Stage\'s newest)', false)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))
-    .action(async (kindArg: string, name: string | undefined, opts: { project?: string; warehouse?: string; output: OutputFormat }) => {
+    .action(async (kindArg: string, name: string | undefined, opts: { project?: string; warehouse?: string; stage?: string; selector?: string; latest: boolean; output: OutputFormat }) => {
       const kind = kindAliases[kindArg.toLowerCase()]
       if (!kind) throw new UsageError(`unknown kind "${kindArg}"; try one of ${[...new Set(Object.values(kindAliases))].join(', ')}`)
       if (kind !== 'projects' && !opts.project) throw new UsageError(`-p/--project is required to get ${kind}`)
@@ -99,11 +114,109 @@ export function buildProgram(out: Out = { log: (l) => console.log(l), error: (l)
         const query = opts.warehouse ? `?origins=${encodeURIComponent(opts.warehouse)}` : ''
         const body = await api.get<{ groups: Record<string, { items: Array<Record<string, unknown>> }> }>(`${base}${query}`)
         items = Object.values(body.groups).flatMap((g) => g.items)
+      } else if (kind === 'promotions') {
+        const query = new URLSearchParams({ ...(opts.stage ? { stage: opts.stage } : {}), ...(opts.selector ? { labelSelector: opts.selector } : {}) })
+        items = (await api.get<{ items: Array<Record<string, unknown>> }>(`${base}?${query}`)).items
+        if (opts.latest) items = items.slice(0, 1)
       } else {
         items = (await api.get<{ items: Array<Record<string, unknown>> }>(base)).items
       }
-      if (opts.output !== 'table') return out.log(printStructured(name ? items[0] : { items }, opts.output))
+      const single = name !== undefined || (opts.latest && items.length === 1)
+      if (opts.output !== 'table') return out.log(printStructured(single ? items[0] : { items }, opts.output))
       out.log(items.length === 0 ? `No ${kind} found${opts.project ? ` in project ${opts.project}` : ''}.` : tables[kind]!(items))
+    })
+
+  program
+    .command('promote')
+    .description('promote Freight to a Stage (or to every Stage downstream of one), or abort a Promotion')
+    .option('-p, --project <project>', 'project')
+    .option('--freight <name>', 'Freight by name')
+    .option('--freight-alias <alias>', 'Freight by alias')
+    .option('--warehouse <warehouse>', "the Warehouse's newest Freight available to the Stage")
+    .option('--stage <stage>', 'the Stage to promote to')
+    .option('--downstream-from <stage>', 'promote to every Stage that takes Freight from this one (all or nothing)')
+    .option('--wait', 'wait for the Promotion to finish, showing step progress', false)
+    .option('--timeout <duration>', 'with --wait: give up after this long (e.g. 10m)', '30m')
+    .option('--name <promotion>', 'with --abort: the Promotion to abort')
+    .option('--abort', 'abort the Promotion named by --name', false)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
+    .action(async (opts: {
+      project?: string; freight?: string; freightAlias?: string; warehouse?: string; stage?: string; downstreamFrom?: string
+      wait: boolean; timeout: string; name?: string; abort: boolean; output: 'text' | 'json' | 'yaml'
+    }) => {
+      if (!opts.project) throw new UsageError('-p/--project is required')
+      const api = client()
+      const project = encodeURIComponent(opts.project)
+      if (opts.abort) {
+        if (!opts.name) throw new UsageError('--abort needs --name <promotion>')
+        const aborted = await api.post<{ metadata: { name: string }; status: { phase: string } }>(`/v1beta1/projects/${project}/promotions/${encodeURIComponent(opts.name)}/abort`)
+        out.log(opts.output === 'text' ? `promotion.kargo.akuity.io/${aborted.metadata.name} abort requested (phase ${aborted.status.phase})` : printStructured({ name: aborted.metadata.name, phase: aborted.status.phase }, opts.output))
+        return
+      }
+      const selectors = [opts.freight && { freight: opts.freight }, opts.freightAlias && { freightAlias: opts.freightAlias }, opts.warehouse && { warehouse: opts.warehouse }].filter(Boolean)
+      if (selectors.length !== 1) throw new UsageError('give exactly one of --freight, --freight-alias or --warehouse')
+      if (Boolean(opts.stage) === Boolean(opts.downstreamFrom)) throw new UsageError('give exactly one of --stage or --downstream-from')
+      if (opts.downstreamFrom && opts.warehouse) throw new UsageError('--downstream-from takes --freight or --freight-alias')
+      const timeoutMs = parseDuration(opts.timeout, '--timeout')
+      const created: Array<{ metadata: { name: string }; spec: { stage: string; freight: string } }> = opts.stage
+        ? [await api.post(`/v1beta1/projects/${project}/stages/${encodeURIComponent(opts.stage)}/promotions`, selectors[0])]
+        : (await api.post<{ items: Array<{ metadata: { name: string }; spec: { stage: string; freight: string } }> }>(`/v1beta1/projects/${project}/stages/${encodeURIComponent(opts.downstreamFrom!)}/promotions/downstream`, selectors[0])).items
+      const text = opts.output === 'text'
+      for (const p of created) if (text) out.log(`promotion.kargo.akuity.io/${p.metadata.name} promotion created`)
+      if (!opts.wait) {
+        if (!text) out.log(printStructured(created.map((p) => ({ name: p.metadata.name, stage: p.spec.stage, freight: p.spec.freight, phase: 'Pending' })), opts.output as 'json' | 'yaml'))
+        return
+      }
+      let worst = 0
+      const results: Array<Record<string, unknown>> = []
+      for (const p of created) {
+        const final = await waitForPromotion(api, opts.project, p.metadata.name, { timeoutMs, ...(text ? { progress: (line: string) => out.log(line) } : {}) })
+        const phase = final?.status?.phase ?? 'Running'
+        const code = final ? (PHASE_EXIT[phase as keyof typeof PHASE_EXIT] ?? EXIT.failed) : PHASE_EXIT.timeout
+        worst = Math.max(worst, code)
+        const failing = final?.status?.stepExecutionMetadata?.find((s) => s.status === 'Failed' || s.status === 'Errored')
+        results.push({ name: p.metadata.name, stage: p.spec.stage, freight: p.spec.freight, phase, ...(final?.status?.message ? { message: final.status.message } : {}), ...(failing ? { failedStep: failing.alias } : {}) })
+        if (text) {
+          if (!final) out.error(`promotion ${p.metadata.name} still ${phase} after ${opts.timeout}`)
+          else if (phase === 'Succeeded') out.log(`promotion ${p.metadata.name} Succeeded`)
+          else out.error(`promotion ${p.metadata.name} ${phase}: ${final.status?.message ?? ''}`.trim())
+        }
+      }
+      if (!text) out.log(printStructured(created.length === 1 ? results[0] : results, opts.output as 'json' | 'yaml'))
+      if (worst !== 0) throw new ExitWith(worst)
+    })
+
+  program
+    .command('approve')
+    .description('approve Freight for a Stage, making it available there without upstream verification')
+    .requiredOption('-p, --project <project>', 'project')
+    .option('--freight <name>', 'Freight by name')
+    .option('--freight-alias <alias>', 'Freight by alias')
+    .requiredOption('--stage <stage>', 'the Stage to approve it for')
+    .action(async (opts: { project: string; freight?: string; freightAlias?: string; stage: string }) => {
+      const freight = opts.freight ?? opts.freightAlias
+      if (!freight || (opts.freight && opts.freightAlias)) throw new UsageError('give exactly one of --freight or --freight-alias')
+      await client().post(`/v1beta1/projects/${encodeURIComponent(opts.project)}/freight/${encodeURIComponent(freight)}/approve?stage=${encodeURIComponent(opts.stage)}`)
+      out.log(`freight ${freight} approved for stage ${opts.stage}`)
+    })
+
+  program
+    .command('refresh')
+    .description('poll a Warehouse now')
+    .argument('<kind>', 'warehouse')
+    .argument('<name>', 'the Warehouse')
+    .requiredOption('-p, --project <project>', 'project')
+    .option('--wait', 'accepted for compatibility: refresh always waits for the poll to finish', false)
+    .action(async (kind: string, name: string, opts: { project: string }) => {
+      if (!/^warehouses?$/.test(kind)) throw new UsageError(`can only refresh a warehouse (got "${kind}")`)
+      const body = await client().post<{ result?: { ok: boolean; message?: string; freightCreated?: string[] } }>(`/v1beta1/projects/${encodeURIComponent(opts.project)}/warehouses/${encodeURIComponent(name)}/refresh`)
+      const result = body.result
+      if (result && !result.ok) {
+        out.error(`warehouse ${name}: discovery failed: ${result.message}`)
+        throw new ExitWith(EXIT.failed)
+      }
+      const created = result?.freightCreated ?? []
+      out.log(`warehouse ${name} refreshed${created.length ? `; new Freight: ${created.join(', ')}` : '; no new Freight'}`)
     })
 
   program
@@ -138,6 +251,7 @@ export async function runCli(argv: string[], out?: Out): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage
     }
+    if (error instanceof ExitWith) return error.code
     if (error instanceof UsageError) {
       printer.error(`error: ${error.message}`)
       return EXIT.usage

@@ -12,7 +12,15 @@ export interface GitErrorContext {
   fallback?: 'upstream' | 'terminal'
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH'])
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EPIPE',
+  'EHOSTUNREACH',
+])
 
 /**
  * Turns an isomorphic-git (or network) error into a Tugboat error with a redacted message: auth failures and missing
@@ -35,9 +43,12 @@ export function toGitError(error: unknown, ctx: GitErrorContext): TugboatError {
   if (code === 'HttpError') {
     const status = httpStatus(error)
     if (status === 401 || status === 403) {
-      return new TerminalError(`${where}: authentication failed (HTTP ${status}); check the project's git credentials`, {
-        data,
-      })
+      return new TerminalError(
+        `${where}: authentication failed (HTTP ${status}); check the project's git credentials`,
+        {
+          data,
+        },
+      )
     }
     if (status === 404) return new TerminalError(`${where}: repository not found (HTTP 404)`, { data })
     return new UpstreamError(`${where}: ${detail}`, { data, status })

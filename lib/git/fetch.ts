@@ -4,7 +4,7 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import { TerminalError, UpstreamError } from '../errors.js'
 import { toGitError } from './errors.js'
-import { hashObject, type ObjectStore, type ObjectType } from './objects.js'
+import { applyDelta, hashObject, type ObjectStore, type ObjectType } from './objects.js'
 import { redactURL } from './redact.js'
 import type { Remote } from './repo.js'
 
@@ -51,8 +51,14 @@ export async function discover(remote: Remote): Promise<Advertisement> {
       const nul = text.indexOf('\0')
       if (nul >= 0) {
         refPart = text.slice(0, nul)
-        capabilities = new Set(text.slice(nul + 1).split(' ').filter((c) => c !== ''))
-        for (const cap of capabilities) if (cap.startsWith('symref=HEAD:')) head = cap.slice('symref=HEAD:'.length)
+        capabilities = new Set(
+          text
+            .slice(nul + 1)
+            .split(' ')
+            .filter((c) => c !== ''),
+        )
+        for (const cap of capabilities)
+          if (cap.startsWith('symref=HEAD:')) head = cap.slice('symref=HEAD:'.length)
       }
     }
     const [oid, name] = refPart.split(' ')
@@ -81,14 +87,20 @@ export interface PackResult {
 }
 
 /** Fetches a pack for `wants` into `store` (writes `objects/pack/pack-*.{pack,idx}`). */
-export async function fetchPack(remote: Remote, advertised: Advertisement, store: ObjectStore, req: PackRequest): Promise<PackResult> {
+export async function fetchPack(
+  remote: Remote,
+  advertised: Advertisement,
+  store: ObjectStore,
+  req: PackRequest,
+): Promise<PackResult> {
   const wants = [...new Set(req.wants)]
   if (wants.length === 0) return { shallow: [], unshallow: [], objects: 0 }
   const caps = ['side-band-64k', 'ofs-delta', 'no-progress', `agent=${AGENT}`].filter(
     (c) => c.startsWith('agent=') || advertised.capabilities.has(c),
   )
   if (req.depth !== undefined) {
-    if (!advertised.capabilities.has('shallow')) throw new TerminalError(`${redactURL(remote.url)} does not support shallow fetches`)
+    if (!advertised.capabilities.has('shallow'))
+      throw new TerminalError(`${redactURL(remote.url)} does not support shallow fetches`)
     if (req.relative && advertised.capabilities.has('deepen-relative')) caps.push('deepen-relative')
   }
   const lines: Buffer[] = []
@@ -124,13 +136,17 @@ export async function fetchPack(remote: Remote, advertised: Advertisement, store
     if (!sideband && (channel === 1 || channel === 2 || channel === 3)) sideband = true
     if (sideband) {
       if (channel === 1) pack.push(line.subarray(1))
-      else if (channel === 3) throw new UpstreamError(`fetching from ${redactURL(remote.url)}: ${line.subarray(1).toString('utf8').trim()}`)
+      else if (channel === 3)
+        throw new UpstreamError(
+          `fetching from ${redactURL(remote.url)}: ${line.subarray(1).toString('utf8').trim()}`,
+        )
       continue
     }
     const text = line.toString('utf8').trim()
     if (text.startsWith('shallow ')) shallow.push(text.slice(8))
     else if (text.startsWith('unshallow ')) unshallow.push(text.slice(10))
-    else if (text.startsWith('ERR ')) throw new FetchRefusedError(`fetching from ${redactURL(remote.url)}: ${text.slice(4)}`)
+    else if (text.startsWith('ERR '))
+      throw new FetchRefusedError(`fetching from ${redactURL(remote.url)}: ${text.slice(4)}`)
   }
   const data = Buffer.concat(pack)
   const objects = data.length >= 12 ? data.readUInt32BE(8) : 0
@@ -145,7 +161,8 @@ export class FetchRefusedError extends UpstreamError {}
 export function storePack(store: ObjectStore, pack: Buffer): void {
   const body = pack.subarray(0, pack.length - 20)
   const checksum = pack.subarray(pack.length - 20)
-  if (!createHash('sha1').update(body).digest().equals(checksum)) throw new UpstreamError('received a corrupt pack (checksum mismatch)')
+  if (!createHash('sha1').update(body).digest().equals(checksum))
+    throw new UpstreamError('received a corrupt pack (checksum mismatch)')
   const idx = indexPack(pack, store)
   const name = `pack-${checksum.toString('hex')}`
   const dir = path.join(store.gitdir, 'objects', 'pack')
@@ -236,6 +253,7 @@ export function indexPack(pack: Buffer, store: ObjectStore): Buffer {
     if (pending.length === before) throw new UpstreamError('pack has deltas whose bases are missing')
   }
 
+  for (const e of entries) if (e.oid && e.resolved) store.prime(e.oid, e.resolved)
   const sorted = [...entries].sort((a, b) => ((a.oid ?? '') < (b.oid ?? '') ? -1 : 1))
   const n = sorted.length
   const fanout = Buffer.alloc(256 * 4)
@@ -274,47 +292,15 @@ export function indexPack(pack: Buffer, store: ObjectStore): Buffer {
 function inflateCounting(input: Buffer): { data: Buffer; consumed: number } {
   // With `info: true` zlib also returns the engine, whose bytesWritten is the input consumed (the typings omit it).
   const result: unknown = zlib.inflateSync(input, { info: true })
-  const data: unknown = typeof result === 'object' && result !== null ? Reflect.get(result, 'buffer') : undefined
-  const engine: unknown = typeof result === 'object' && result !== null ? Reflect.get(result, 'engine') : undefined
-  const consumed: unknown = typeof engine === 'object' && engine !== null ? Reflect.get(engine, 'bytesWritten') : undefined
-  if (!Buffer.isBuffer(data) || typeof consumed !== 'number') throw new UpstreamError('could not inflate a pack entry')
+  const data: unknown =
+    typeof result === 'object' && result !== null ? Reflect.get(result, 'buffer') : undefined
+  const engine: unknown =
+    typeof result === 'object' && result !== null ? Reflect.get(result, 'engine') : undefined
+  const consumed: unknown =
+    typeof engine === 'object' && engine !== null ? Reflect.get(engine, 'bytesWritten') : undefined
+  if (!Buffer.isBuffer(data) || typeof consumed !== 'number')
+    throw new UpstreamError('could not inflate a pack entry')
   return { data, consumed }
-}
-
-function applyDelta(base: Buffer, delta: Buffer): Buffer {
-  let pos = 0
-  const varint = (): number => {
-    let result = 0
-    let shift = 0
-    let byte: number
-    do {
-      byte = delta[pos++] ?? 0
-      result += (byte & 0x7f) * 2 ** shift
-      shift += 7
-    } while (byte & 0x80)
-    return result
-  }
-  if (varint() !== base.length) throw new UpstreamError('pack delta base size mismatch')
-  const out = Buffer.allocUnsafe(varint())
-  let outPos = 0
-  while (pos < delta.length) {
-    const op = delta[pos++] ?? 0
-    if (op & 0x80) {
-      let copyOffset = 0
-      let copySize = 0
-      for (let bit = 0; bit < 4; bit++) if (op & (1 << bit)) copyOffset += (delta[pos++] ?? 0) * 2 ** (8 * bit)
-      for (let bit = 0; bit < 3; bit++) if (op & (0x10 << bit)) copySize += (delta[pos++] ?? 0) * 2 ** (8 * bit)
-      if (copySize === 0) copySize = 0x10000
-      outPos += base.copy(out, outPos, copyOffset, copyOffset + copySize)
-    } else if (op > 0) {
-      outPos += delta.copy(out, outPos, pos, pos + op)
-      pos += op
-    } else {
-      throw new UpstreamError('invalid pack delta')
-    }
-  }
-  if (outPos !== out.length) throw new UpstreamError('pack delta result size mismatch')
-  return out
 }
 
 function pkt(text: string): Buffer {

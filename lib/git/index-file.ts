@@ -2,12 +2,44 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 
+/** The stat data the index keeps per file (32-bit fields, as on disk). */
+export interface IndexStat {
+  ctimeS: number
+  ctimeN: number
+  mtimeS: number
+  mtimeN: number
+  dev: number
+  ino: number
+  uid: number
+  gid: number
+  size: number
+}
+
 /** One file of the index: its path, blob id, git mode (`100644`…) and the lstat of the file on disk, if any. */
 export interface IndexEntry {
   path: string
   oid: string
   mode: string
-  stat?: fs.BigIntStats
+  /** `undefined` marks the entry skip-worktree (outside a sparse checkout). */
+  stat?: fs.BigIntStats | IndexStat
+}
+
+const u32 = (value: bigint | number): number => Number(BigInt(value) & 0xffffffffn)
+
+/** The index's view of an lstat. */
+export function toIndexStat(st: fs.BigIntStats | IndexStat): IndexStat {
+  if (!('mtimeNs' in st)) return st
+  return {
+    ctimeS: u32(st.ctimeNs / 1_000_000_000n),
+    ctimeN: u32(st.ctimeNs % 1_000_000_000n),
+    mtimeS: u32(st.mtimeNs / 1_000_000_000n),
+    mtimeN: u32(st.mtimeNs % 1_000_000_000n),
+    dev: u32(st.dev),
+    ino: u32(st.ino),
+    uid: u32(st.uid),
+    gid: u32(st.gid),
+    size: u32(st.size),
+  }
 }
 
 /**
@@ -30,18 +62,17 @@ export function writeIndex(gitdir: string, entries: IndexEntry[]): void {
     const fixed = extended && skip ? 64 : 62
     const length = Math.ceil((fixed + name.length + 1) / 8) * 8
     const buf = Buffer.alloc(length)
-    const st = entry.stat
-    const u32 = (value: bigint | number): number => Number(BigInt(value) & 0xffffffffn)
-    if (st) {
-      buf.writeUInt32BE(u32(st.ctimeNs / 1_000_000_000n), 0)
-      buf.writeUInt32BE(u32(st.ctimeNs % 1_000_000_000n), 4)
-      buf.writeUInt32BE(u32(st.mtimeNs / 1_000_000_000n), 8)
-      buf.writeUInt32BE(u32(st.mtimeNs % 1_000_000_000n), 12)
-      buf.writeUInt32BE(u32(st.dev), 16)
-      buf.writeUInt32BE(u32(st.ino), 20)
-      buf.writeUInt32BE(u32(st.uid), 28)
-      buf.writeUInt32BE(u32(st.gid), 32)
-      buf.writeUInt32BE(u32(st.size), 36)
+    if (entry.stat) {
+      const st = toIndexStat(entry.stat)
+      buf.writeUInt32BE(st.ctimeS, 0)
+      buf.writeUInt32BE(st.ctimeN, 4)
+      buf.writeUInt32BE(st.mtimeS, 8)
+      buf.writeUInt32BE(st.mtimeN, 12)
+      buf.writeUInt32BE(st.dev, 16)
+      buf.writeUInt32BE(st.ino, 20)
+      buf.writeUInt32BE(st.uid, 28)
+      buf.writeUInt32BE(st.gid, 32)
+      buf.writeUInt32BE(st.size, 36)
     }
     buf.writeUInt32BE(Number.parseInt(entry.mode, 8), 24)
     Buffer.from(entry.oid, 'hex').copy(buf, 40)
@@ -61,15 +92,11 @@ export function writeIndex(gitdir: string, entries: IndexEntry[]): void {
 }
 
 /** What the index remembers about a file: its blob and the stat it had when that blob was recorded. */
-export interface IndexedFile {
+export interface IndexedFile extends IndexStat {
   oid: string
   mode: string
-  ctimeS: number
-  ctimeN: number
-  mtimeS: number
-  mtimeN: number
-  ino: number
-  size: number
+  /** Outside a sparse checkout. */
+  skipWorktree: boolean
 }
 
 export interface IndexSnapshot {
@@ -98,6 +125,7 @@ export function readIndex(gitdir: string): IndexSnapshot | undefined {
   for (let i = 0; i < count; i++) {
     const flags = buf.readUInt16BE(pos + 60)
     const extended = version === 3 && (flags & 0x4000) !== 0
+    const skipWorktree = extended && (buf.readUInt16BE(pos + 62) & 0x4000) !== 0
     const nameAt = pos + (extended ? 64 : 62)
     const end = buf.indexOf(0, nameAt)
     if (end < 0) return undefined
@@ -107,10 +135,14 @@ export function readIndex(gitdir: string): IndexSnapshot | undefined {
       ctimeN: buf.readUInt32BE(pos + 4),
       mtimeS: buf.readUInt32BE(pos + 8),
       mtimeN: buf.readUInt32BE(pos + 12),
+      dev: buf.readUInt32BE(pos + 16),
       ino: buf.readUInt32BE(pos + 20),
       mode: buf.readUInt32BE(pos + 24).toString(8),
+      uid: buf.readUInt32BE(pos + 28),
+      gid: buf.readUInt32BE(pos + 32),
       size: buf.readUInt32BE(pos + 36),
       oid: buf.toString('hex', pos + 40, pos + 60),
+      skipWorktree,
     })
     // Entries are padded with 1–8 NULs so that their length is a multiple of 8.
     pos += Math.ceil((end - pos + 1) / 8) * 8
@@ -120,14 +152,14 @@ export function readIndex(gitdir: string): IndexSnapshot | undefined {
 
 /** True when `stat` matches what the index recorded, and the entry is not racily clean. */
 export function statMatches(entry: IndexedFile, stat: fs.BigIntStats, writtenNs: bigint): boolean {
-  const u32 = (v: bigint): number => Number(v & 0xffffffffn)
+  const now = toIndexStat(stat)
   return (
     stat.mtimeNs < writtenNs &&
-    entry.mtimeS === u32(stat.mtimeNs / 1_000_000_000n) &&
-    entry.mtimeN === u32(stat.mtimeNs % 1_000_000_000n) &&
-    entry.ctimeS === u32(stat.ctimeNs / 1_000_000_000n) &&
-    entry.ctimeN === u32(stat.ctimeNs % 1_000_000_000n) &&
-    entry.ino === u32(stat.ino) &&
-    entry.size === u32(stat.size)
+    entry.mtimeS === now.mtimeS &&
+    entry.mtimeN === now.mtimeN &&
+    entry.ctimeS === now.ctimeS &&
+    entry.ctimeN === now.ctimeN &&
+    entry.ino === now.ino &&
+    entry.size === now.size
   )
 }

@@ -3,7 +3,7 @@ import git from 'isomorphic-git'
 import { TerminalError } from '../errors.js'
 import { merge3 } from './merge3.js'
 import type { FileEntry, FlatTree } from './objects.js'
-import { writeCommit, type LocalRepo } from './repo.js'
+import { shallowSet, writeCommit, type LocalRepo } from './repo.js'
 
 /*
  * `git pull --rebase` for a shallow clone: the commits made locally since the clone (or the last fetch) are replayed,
@@ -21,7 +21,12 @@ export interface Integration {
 }
 
 /** The local commits to replay: first-parent ancestors of `head` down to (excluding) the first known remote commit. */
-export function localCommits(repo: LocalRepo, head: string, known: ReadonlySet<string>, shallow: ReadonlySet<string>): string[] {
+export function localCommits(
+  repo: LocalRepo,
+  head: string,
+  known: ReadonlySet<string>,
+  shallow: ReadonlySet<string>,
+): string[] {
   const commits: string[] = []
   let current: string | undefined = head
   while (current && !known.has(current) && commits.length < 10_000) {
@@ -48,15 +53,6 @@ export async function remoteTips(repo: LocalRepo): Promise<Set<string>> {
   return tips
 }
 
-/** Commits the shallow clone has no parents for. */
-export function shallowCommits(repo: LocalRepo): Set<string> {
-  try {
-    return new Set(fs.readFileSync(`${repo.gitdir}/shallow`, 'utf8').split('\n').filter((l) => l !== ''))
-  } catch {
-    return new Set()
-  }
-}
-
 export interface IntegrateInput {
   repo: LocalRepo
   /** Local HEAD commit. */
@@ -79,7 +75,7 @@ export async function integrate(input: IntegrateInput): Promise<Integration> {
   if (isAncestor(repo, remote, head)) return { kind: 'fast-forward', head }
   const known = new Set(input.known)
   known.add(remote)
-  const local = localCommits(repo, head, known, shallowCommits(repo))
+  const local = localCommits(repo, head, known, shallowSet(repo))
   // Nothing of ours to replay (HEAD is a commit the remote already had): take the remote's head.
   if (local.length === 0) return { kind: 'fast-forward', head: remote }
   if (isAncestor(repo, head, remote)) return { kind: 'fast-forward', head: remote }
@@ -96,7 +92,7 @@ export async function integrate(input: IntegrateInput): Promise<Integration> {
 
 /** True when `ancestor` is reachable from `descendant` through history present locally. */
 export function isAncestor(repo: LocalRepo, ancestor: string, descendant: string): boolean {
-  const shallow = shallowCommits(repo)
+  const shallow = shallowSet(repo)
   const queue = [descendant]
   const seen = new Set(queue)
   while (queue.length > 0 && seen.size < 20_000) {
@@ -142,7 +138,12 @@ async function replay(repo: LocalRepo, local: string[], remote: string): Promise
 }
 
 /** Applies the change `before → after` to `onto`; `undefined` when `onto` already has it. */
-function applyChanges(repo: LocalRepo, before: FlatTree, after: FlatTree, onto: FlatTree): FlatTree | undefined {
+function applyChanges(
+  repo: LocalRepo,
+  before: FlatTree,
+  after: FlatTree,
+  onto: FlatTree,
+): FlatTree | undefined {
   const result: FlatTree = new Map(onto)
   const conflicts: string[] = []
   let changed = false
@@ -179,7 +180,12 @@ function applyChanges(repo: LocalRepo, before: FlatTree, after: FlatTree, onto: 
   return changed ? result : undefined
 }
 
-function mergeFile(repo: LocalRepo, base: FileEntry, ours: FileEntry, theirs: FileEntry): FileEntry | undefined {
+function mergeFile(
+  repo: LocalRepo,
+  base: FileEntry,
+  ours: FileEntry,
+  theirs: FileEntry,
+): FileEntry | undefined {
   const regular = (e: FileEntry): boolean => e.mode === '100644' || e.mode === '100755'
   if (!regular(base) || !regular(ours) || !regular(theirs)) return undefined
   const text = (e: FileEntry): string => repo.store.readAs(e.oid, 'blob').toString('utf8')
@@ -195,7 +201,12 @@ function sameEntry(a: FileEntry | undefined, b: FileEntry | undefined): boolean 
 }
 
 /** Parses `Name <email> 1700000000 +0100` (isomorphic-git's timezoneOffset is minutes west of UTC). */
-export function parseSignature(line: string): { name: string; email: string; timestamp: number; timezoneOffset: number } {
+export function parseSignature(line: string): {
+  name: string
+  email: string
+  timestamp: number
+  timezoneOffset: number
+} {
   const match = /^(.*) <([^>]*)> (\d+) ([+-])(\d\d)(\d\d)$/.exec(line)
   if (!match) return { name: line, email: '', timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 }
   const minutes = Number(match[5]) * 60 + Number(match[6])

@@ -67,7 +67,8 @@ export function matchLines(a: string[], b: string[]): number[] {
     trace.push(v.slice())
     for (let k = -d; k <= d; k += 2) {
       let x: number
-      if (k === -d || (k !== d && (v[offset + k - 1] ?? 0) < (v[offset + k + 1] ?? 0))) x = v[offset + k + 1] ?? 0
+      if (k === -d || (k !== d && (v[offset + k - 1] ?? 0) < (v[offset + k + 1] ?? 0)))
+        x = v[offset + k + 1] ?? 0
       else x = (v[offset + k - 1] ?? 0) + 1
       let y = x - k
       while (x < n && y < m && a[x] === b[y]) {

@@ -47,6 +47,7 @@ interface Pack {
 }
 
 const BASE_CACHE_BYTES = 64 * 1024 * 1024
+const PRIME_BYTES = 128 * 1024 * 1024
 
 /**
  * Reads and writes the objects of one repository directly (packfiles and loose objects) with Node's native zlib.
@@ -58,6 +59,9 @@ export class ObjectStore {
   readonly gitdir: string
   private packs: Pack[] | undefined
   private readonly resolved = new Map<string, GitObject>()
+  /** Blobs handed over by a fetch that just inflated them, read at most once (a checkout follows every fetch). */
+  private readonly primed = new Map<string, GitObject>()
+  private primedBytes = 0
 
   constructor(gitdir: string) {
     this.gitdir = gitdir
@@ -74,10 +78,26 @@ export class ObjectStore {
     return fs.existsSync(this.loosePath(oid))
   }
 
+  /** Keeps objects a fetch has just inflated, so the checkout that follows need not inflate them again. */
+  prime(oid: string, object: GitObject): void {
+    if (object.type !== 'blob') {
+      this.resolved.set(oid, object)
+    } else if (this.primedBytes + object.data.length <= PRIME_BYTES) {
+      this.primed.set(oid, object)
+      this.primedBytes += object.data.length
+    }
+  }
+
   /** Reads an object; throws when it is missing. */
   read(oid: string): GitObject {
     const cached = this.resolved.get(oid)
     if (cached) return cached
+    const primed = this.primed.get(oid)
+    if (primed) {
+      this.primed.delete(oid)
+      this.primedBytes -= primed.data.length
+      return primed
+    }
     for (const pack of this.loadPacks()) {
       const offset = pack.offsets.get(oid)
       if (offset !== undefined) {
@@ -260,7 +280,8 @@ function isObjectType(type: string): type is ObjectType {
 
 /** Parses a version-2 pack index into object id → pack offset. */
 function parseIndex(idx: Buffer): Map<string, number> {
-  if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) throw new Error('unsupported pack index')
+  if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2)
+    throw new Error('unsupported pack index')
   const count = idx.readUInt32BE(8 + 255 * 4)
   const namesAt = 8 + 256 * 4
   const offsetsAt = namesAt + count * 20 + count * 4
@@ -279,7 +300,7 @@ function parseIndex(idx: Buffer): Map<string, number> {
 }
 
 /** Applies a git delta to its base. */
-function applyDelta(base: Buffer, delta: Buffer): Buffer {
+export function applyDelta(base: Buffer, delta: Buffer): Buffer {
   let pos = 0
   const varint = (): number => {
     let result = 0
@@ -301,8 +322,10 @@ function applyDelta(base: Buffer, delta: Buffer): Buffer {
     if (op & 0x80) {
       let copyOffset = 0
       let copySize = 0
-      for (let bit = 0; bit < 4; bit++) if (op & (1 << bit)) copyOffset += (delta[pos++] ?? 0) * 2 ** (8 * bit)
-      for (let bit = 0; bit < 3; bit++) if (op & (0x10 << bit)) copySize += (delta[pos++] ?? 0) * 2 ** (8 * bit)
+      for (let bit = 0; bit < 4; bit++)
+        if (op & (1 << bit)) copyOffset += (delta[pos++] ?? 0) * 2 ** (8 * bit)
+      for (let bit = 0; bit < 3; bit++)
+        if (op & (0x10 << bit)) copySize += (delta[pos++] ?? 0) * 2 ** (8 * bit)
       if (copySize === 0) copySize = 0x10000
       base.copy(out, outPos, copyOffset, copyOffset + copySize)
       outPos += copySize
@@ -341,7 +364,10 @@ export function serializeTree(entries: TreeEntry[]): Buffer {
   const sorted = [...entries].sort((a, b) => Buffer.compare(key(a), key(b)))
   const parts: Buffer[] = []
   for (const e of sorted) {
-    parts.push(Buffer.from(`${isTreeMode(e.mode) ? '40000' : e.mode} ${e.name}\0`, 'utf8'), Buffer.from(e.oid, 'hex'))
+    parts.push(
+      Buffer.from(`${isTreeMode(e.mode) ? '40000' : e.mode} ${e.name}\0`, 'utf8'),
+      Buffer.from(e.oid, 'hex'),
+    )
   }
   return Buffer.concat(parts)
 }

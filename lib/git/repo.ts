@@ -19,7 +19,10 @@ export const DEFAULT_GIT_USER: GitUser = { name: 'Kargo', email: 'no-reply@kargo
 
 /** A local repository with a working tree, as `git-clone` leaves it. */
 export interface LocalRepo {
+  /** The root of the working tree. */
   dir: string
+  /** The directory the step named, relative to `dir` ('' when it is the root). */
+  scope: string
   gitdir: string
   store: ObjectStore
   /** `remote.origin.url` */
@@ -36,12 +39,24 @@ export interface HeadState {
   oid: string
 }
 
-/** Opens the repository in `dir` (a path inside the workspace); a TerminalError when it is not a git working tree. */
-export async function openRepo(dir: string, label: string): Promise<LocalRepo> {
-  const gitdir = path.join(dir, '.git')
-  if (!fs.existsSync(path.join(gitdir, 'HEAD'))) {
-    throw new TerminalError(`${label} is not a git working tree (was it cloned by git-clone?)`, { data: { path: label } })
+/**
+ * Opens the working tree holding `target`: `target` itself or, when `workDir` is given, its nearest ancestor inside
+ * the workspace with a `.git` (a step may name a subdirectory, as with the git CLI). A TerminalError when none is.
+ */
+export async function openRepo(target: string, label: string, workDir?: string): Promise<LocalRepo> {
+  const root = workDir ? path.resolve(workDir) : undefined
+  let dir = path.resolve(target)
+  while (!fs.existsSync(path.join(dir, '.git', 'HEAD'))) {
+    const parent = path.dirname(dir)
+    if (!root || dir === root || parent === dir || !parent.startsWith(root)) {
+      throw new TerminalError(`${label} is not inside a git working tree (was it cloned by git-clone?)`, {
+        data: { path: label },
+      })
+    }
+    dir = parent
   }
+  const gitdir = path.join(dir, '.git')
+  const scope = path.relative(dir, path.resolve(target)).split(path.sep).join('/')
   const get = async (key: string): Promise<string | undefined> => {
     const value: unknown = await git.getConfig({ fs, dir, path: key })
     return typeof value === 'string' ? value : undefined
@@ -50,12 +65,16 @@ export async function openRepo(dir: string, label: string): Promise<LocalRepo> {
   const sparse = sparseValues.filter((v): v is string => typeof v === 'string')
   return {
     dir,
+    scope,
     gitdir,
     store: new ObjectStore(gitdir),
     url: (await get('remote.origin.url')) ?? '',
     insecureSkipTLSVerify: (await get('http.sslVerify')) === 'false',
     sparse: sparse.length > 0 ? sparse : undefined,
-    user: { name: (await get('user.name')) ?? DEFAULT_GIT_USER.name, email: (await get('user.email')) ?? DEFAULT_GIT_USER.email },
+    user: {
+      name: (await get('user.name')) ?? DEFAULT_GIT_USER.name,
+      email: (await get('user.email')) ?? DEFAULT_GIT_USER.email,
+    },
   }
 }
 
@@ -68,7 +87,8 @@ export async function readHead(dir: string): Promise<HeadState> {
 
 /** Moves the current branch (or a detached HEAD) to `oid`. */
 export async function moveHead(repo: LocalRepo, head: HeadState, oid: string): Promise<void> {
-  if (head.branch) await git.writeRef({ fs, dir: repo.dir, ref: `refs/heads/${head.branch}`, value: oid, force: true })
+  if (head.branch)
+    await git.writeRef({ fs, dir: repo.dir, ref: `refs/heads/${head.branch}`, value: oid, force: true })
   else await git.writeRef({ fs, dir: repo.dir, ref: 'HEAD', value: oid, force: true, symbolic: false })
 }
 
@@ -86,7 +106,9 @@ export interface Remote {
 
 export function remoteFor(url: string, auth: GitAuth = anonymous, insecureSkipTLSVerify = false): Remote {
   if (!/^https?:\/\//i.test(url)) {
-    throw new TerminalError(`only http(s) git URLs are supported, not ${url.replace(/\/\/[^@/]*@/, '//***@')}`)
+    throw new TerminalError(
+      `only http(s) git URLs are supported, not ${url.replace(/\/\/[^@/]*@/, '//***@')}`,
+    )
   }
   return { url, http: gitHttpClient({ insecureSkipTLSVerify }), auth }
 }
@@ -112,7 +134,11 @@ export interface FetchResult {
  * Fetches from `remote` into `repo` (one ref discovery, then one pack request unless every wanted object is already
  * here), updating `refs/remotes/origin/*`, fetched tags and the shallow file. A missing ref yields `oid: undefined`.
  */
-export async function fetchRemote(repo: LocalRepo, remote: Remote, opts: FetchOptions = {}): Promise<FetchResult> {
+export async function fetchRemote(
+  repo: LocalRepo,
+  remote: Remote,
+  opts: FetchOptions = {},
+): Promise<FetchResult> {
   const adv = await discover(remote)
   const updates = new Map<string, string>()
   let oid: string | undefined
@@ -128,7 +154,8 @@ export async function fetchRemote(repo: LocalRepo, remote: Remote, opts: FetchOp
     if (oid === undefined) return { oid: undefined, defaultBranch: undefined }
     defaultBranch =
       adv.head ?? [...adv.refs].find(([ref, value]) => ref.startsWith('refs/heads/') && value === oid)?.[0]
-    if (defaultBranch?.startsWith('refs/heads/')) updates.set(`refs/remotes/origin/${defaultBranch.slice(11)}`, oid)
+    if (defaultBranch?.startsWith('refs/heads/'))
+      updates.set(`refs/remotes/origin/${defaultBranch.slice(11)}`, oid)
   } else if (/^[0-9a-f]{40}$/.test(opts.ref)) {
     oid = opts.ref
   } else {
@@ -160,9 +187,15 @@ export async function fetchRemote(repo: LocalRepo, remote: Remote, opts: FetchOp
   return { oid, defaultBranch }
 }
 
-function shallowSet(repo: LocalRepo): Set<string> {
+/** Commits the shallow clone has no parents for (`.git/shallow`). */
+export function shallowSet(repo: LocalRepo): Set<string> {
   try {
-    return new Set(fs.readFileSync(path.join(repo.gitdir, 'shallow'), 'utf8').split('\n').filter((l) => l !== ''))
+    return new Set(
+      fs
+        .readFileSync(path.join(repo.gitdir, 'shallow'), 'utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    )
   } catch {
     return new Set()
   }
@@ -179,7 +212,9 @@ async function localTips(repo: LocalRepo): Promise<string[]> {
   const tips: string[] = []
   const refs = [
     ...(await git.listBranches({ fs, dir: repo.dir })).map((b) => `refs/heads/${b}`),
-    ...(await git.listBranches({ fs, dir: repo.dir, remote: 'origin' })).map((b) => `refs/remotes/origin/${b}`),
+    ...(await git.listBranches({ fs, dir: repo.dir, remote: 'origin' })).map(
+      (b) => `refs/remotes/origin/${b}`,
+    ),
   ]
   for (const ref of refs) {
     try {
@@ -222,8 +257,10 @@ export async function pushRef(
   } catch (error) {
     const code = errorCode(error)
     if (code === 'PushRejectedError') {
-      const data: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'data') : undefined
-      const reason: unknown = typeof data === 'object' && data !== null ? Reflect.get(data, 'reason') : undefined
+      const data: unknown =
+        typeof error === 'object' && error !== null ? Reflect.get(error, 'data') : undefined
+      const reason: unknown =
+        typeof data === 'object' && data !== null ? Reflect.get(data, 'reason') : undefined
       return { ok: false, rejected: typeof reason === 'string' ? reason : 'rejected' }
     }
     if (code === 'GitPushError') {
@@ -269,7 +306,10 @@ export async function writeCommit(repo: LocalRepo, commit: NewCommit): Promise<s
 
 /** git's `whitespace` cleanup: no trailing spaces, no leading/trailing/repeated blank lines, one final newline. */
 export function cleanupMessage(message: string): string {
-  const lines = message.replace(/\r\n/g, '\n').split('\n').map((l) => l.replace(/\s+$/, ''))
+  const lines = message
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''))
   const out: string[] = []
   for (const line of lines) {
     if (line === '' && (out.length === 0 || out[out.length - 1] === '')) continue

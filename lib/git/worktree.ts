@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import git from 'isomorphic-git'
-import { readIndex, statMatches, writeIndex, type IndexEntry } from './index-file.js'
+import { readIndex, statMatches, writeIndex, type IndexEntry, type IndexStat } from './index-file.js'
 import { hashObject, type FlatTree, type ObjectStore } from './objects.js'
 
 /*
@@ -41,7 +41,12 @@ export interface CheckoutOptions {
 }
 
 /** Makes the working directory (and index) of `dir` hold `target`, writing blobs from `store`. */
-export function checkoutTree(dir: string, store: ObjectStore, target: FlatTree, opts: CheckoutOptions = {}): void {
+export function checkoutTree(
+  dir: string,
+  store: ObjectStore,
+  target: FlatTree,
+  opts: CheckoutOptions = {},
+): void {
   const { current, sparse } = opts
   if (current) {
     for (const [file] of current) {
@@ -64,7 +69,9 @@ export function checkoutTree(dir: string, store: ObjectStore, target: FlatTree, 
         fs.mkdirSync(parent, { recursive: true })
         madeDirs.add(parent)
       }
-      if (before !== undefined || fs.existsSync(full)) fs.rmSync(full, { recursive: true, force: true })
+      // A fresh checkout (no `current`) writes into an empty directory: nothing to clear first.
+      if (current && (before !== undefined || fs.existsSync(full)))
+        fs.rmSync(full, { recursive: true, force: true })
       writeEntry(full, entry.mode, entry.mode === '160000' ? undefined : store.readAs(entry.oid, 'blob'))
     }
     index.push({ path: file, oid: entry.oid, mode: entry.mode, stat: fs.lstatSync(full, { bigint: true }) })
@@ -102,22 +109,51 @@ export interface Snapshot {
   changed: boolean
 }
 
+const ZERO_STAT: IndexStat = {
+  ctimeS: 0,
+  ctimeN: 0,
+  mtimeS: 0,
+  mtimeN: 0,
+  dev: 0,
+  ino: 0,
+  uid: 0,
+  gid: 0,
+  size: 0,
+}
+
+export interface SnapshotOptions {
+  sparse?: Sparse
+  /** Only this directory (relative to the root, no trailing `/`) is staged, as `git add .` run inside it; '' = all. */
+  scope?: string
+}
+
 /**
  * Reads the working directory as `git add -A` would (untracked files honour .gitignore; nested repositories are
- * skipped), writes new blobs to `store`, and rewrites the index to match. Files outside a sparse cone keep their
- * `head` entry.
+ * skipped), writes new blobs to `store`, and rewrites the index to match. Files outside a sparse cone or outside
+ * `scope` keep their `head` entry (and their index entry).
  */
 export async function snapshotWorkTree(
   dir: string,
   store: ObjectStore,
   head: FlatTree,
-  sparse?: Sparse,
+  opts: SnapshotOptions = {},
 ): Promise<Snapshot> {
+  const { sparse } = opts
+  const scope = opts.scope ?? ''
+  const inScope = (file: string): boolean =>
+    inSparseCone(file, sparse) && (scope === '' || file.startsWith(`${scope}/`))
   const found: Array<{ file: string; stat: fs.BigIntStats }> = []
-  let hasIgnoreFiles = hasExcludes(dir)
+  // .gitignore files above the scope are not walked; then always ask isomorphic-git.
+  let hasIgnoreFiles = scope !== '' || hasExcludes(dir)
   const walk = (rel: string): void => {
     const abs = rel === '' ? dir : path.join(dir, rel)
-    for (const entry of fs.readdirSync(abs, { withFileTypes: true })) {
+    let entries: fs.Dirent[]
+    try {
+      entries = fs.readdirSync(abs, { withFileTypes: true })
+    } catch {
+      return
+    }
+    for (const entry of entries) {
       const file = rel === '' ? entry.name : `${rel}/${entry.name}`
       if (entry.name === '.git') continue
       if (entry.isDirectory()) {
@@ -129,14 +165,14 @@ export async function snapshotWorkTree(
       found.push({ file, stat: fs.lstatSync(path.join(abs, entry.name), { bigint: true }) })
     }
   }
-  walk('')
+  walk(scope)
 
   const tree: FlatTree = new Map()
   const index: IndexEntry[] = []
   // Files whose stat matches the index keep their recorded blob without being read (as git does).
   const known = readIndex(path.join(dir, '.git'))
   for (const { file, stat } of found) {
-    if (!inSparseCone(file, sparse)) continue
+    if (!inScope(file)) continue
     const tracked = head.get(file)
     if (!tracked && hasIgnoreFiles && (await git.isIgnored({ fs, dir, filepath: file }))) continue
     let mode: string
@@ -144,25 +180,43 @@ export async function snapshotWorkTree(
     else if (stat.isFile()) mode = (stat.mode & 0o100n) !== 0n ? '100755' : '100644'
     else continue
     const recorded = known?.files.get(file)
-    if (tracked && recorded && recorded.oid === tracked.oid && recorded.mode === mode && statMatches(recorded, stat, known?.writtenNs ?? 0n)) {
+    if (
+      tracked &&
+      recorded &&
+      recorded.oid === tracked.oid &&
+      recorded.mode === mode &&
+      statMatches(recorded, stat, known?.writtenNs ?? 0n)
+    ) {
       tree.set(file, { oid: recorded.oid, mode })
       index.push({ path: file, oid: recorded.oid, mode, stat })
       continue
     }
     const data =
-      mode === '120000' ? Buffer.from(fs.readlinkSync(path.join(dir, file)), 'utf8') : fs.readFileSync(path.join(dir, file))
+      mode === '120000'
+        ? Buffer.from(fs.readlinkSync(path.join(dir, file)), 'utf8')
+        : fs.readFileSync(path.join(dir, file))
     let oid = hashObject('blob', data)
     if (tracked?.oid !== oid) oid = store.write('blob', data)
     tree.set(file, { oid, mode })
     index.push({ path: file, oid, mode, stat })
   }
   for (const [file, entry] of head) {
-    if (entry.mode === '160000' && inSparseCone(file, sparse) && fs.existsSync(path.join(dir, file))) {
+    if (entry.mode === '160000' && inScope(file) && fs.existsSync(path.join(dir, file))) {
       tree.set(file, entry)
-      index.push({ path: file, oid: entry.oid, mode: entry.mode, stat: fs.lstatSync(path.join(dir, file), { bigint: true }) })
-    } else if (!inSparseCone(file, sparse)) {
+      index.push({
+        path: file,
+        oid: entry.oid,
+        mode: entry.mode,
+        stat: fs.lstatSync(path.join(dir, file), { bigint: true }),
+      })
+    } else if (!inScope(file)) {
       tree.set(file, entry)
-      index.push({ path: file, oid: entry.oid, mode: entry.mode })
+      const recorded = known?.files.get(file)
+      const keep =
+        recorded && recorded.oid === entry.oid && !recorded.skipWorktree && inSparseCone(file, sparse)
+      // No usable entry: a zero stat makes git re-hash the file; skip-worktree only outside the sparse cone.
+      const stat = keep ? recorded : inSparseCone(file, sparse) ? ZERO_STAT : undefined
+      index.push({ path: file, oid: entry.oid, mode: entry.mode, stat })
     }
   }
   writeIndex(path.join(dir, '.git'), index)
@@ -181,7 +235,10 @@ export function sameTree(a: FlatTree, b: FlatTree): boolean {
 
 function hasExcludes(dir: string): boolean {
   try {
-    return fs.readFileSync(path.join(dir, '.git', 'info', 'exclude'), 'utf8').split('\n').some((l) => /^[^#\s]/.test(l))
+    return fs
+      .readFileSync(path.join(dir, '.git', 'info', 'exclude'), 'utf8')
+      .split('\n')
+      .some((l) => /^[^#\s]/.test(l))
   } catch {
     return false
   }

@@ -6,6 +6,8 @@ import type { Db } from '../store/client.js'
 import { listFreight, requireFreight, type Freight } from '../store/freight.js'
 import { newPromotionItem, type Promotion } from '../store/promotions.js'
 import { getResource, requireResource, writeAll } from '../store/resources.js'
+import { condition } from '../store/conditions.js'
+import { keys } from '../store/table.js'
 import { listStages, requireStage, updateStageStatus, type Stage } from '../store/stages.js'
 import type { FreightReference } from '../steps/types.js'
 import { freightAvailability } from './availability.js'
@@ -34,7 +36,12 @@ export function freightReference(freight: Freight): FreightReference & { alias?:
 }
 
 /** The newest Freight from `warehouse` that is available to the Stage (Kargo's NewestFreight selection). */
-export async function newestAvailableFreight(db: Db, stage: Stage, warehouse: string, now: Date): Promise<Freight | undefined> {
+export async function newestAvailableFreight(
+  db: Db,
+  stage: Stage,
+  warehouse: string,
+  now: Date,
+): Promise<Freight | undefined> {
   for (const freight of await listFreight(db, stage.project, { warehouses: [warehouse] })) {
     if (freightAvailability(stage.name, stage.spec, freight, now).available) return freight
   }
@@ -49,7 +56,10 @@ async function resolveFreight(db: Db, stage: Stage, selector: FreightSelector, n
     throw new ValidationError(`Stage "${stage.name}" does not request Freight from Warehouse "${warehouse}"`)
   }
   const candidate = await newestAvailableFreight(db, stage, warehouse, now)
-  if (!candidate) throw new ValidationError(`no Freight from Warehouse "${warehouse}" is available to Stage "${stage.name}" yet`)
+  if (!candidate)
+    throw new ValidationError(
+      `no Freight from Warehouse "${warehouse}" is available to Stage "${stage.name}" yet`,
+    )
   return candidate
 }
 
@@ -59,16 +69,28 @@ async function resolveFreight(db: Db, stage: Stage, selector: FreightSelector, n
  */
 export async function promoteToStage(
   deps: PromoteDeps,
-  input: { project: string; stage: string; selector: FreightSelector; actor: Actor; manual: boolean },
+  input: {
+    project: string
+    stage: string
+    selector: FreightSelector
+    actor: Actor
+    manual: boolean
+    /** A key that may be claimed only once (auto-promotion uses Stage + Freight), written in the same transaction. */
+    onceKey?: string
+  },
 ): Promise<Promotion> {
   const now = deps.now?.() ?? new Date()
   await requireResource(deps.db, { project: input.project, kind: 'Project', name: input.project })
   const stage = await requireStage(deps.db, input.project, input.stage)
   const freight = await resolveFreight(deps.db, stage, input.selector, now)
   const availability = freightAvailability(stage.name, stage.spec, freight, now)
-  if (!availability.available) throw new ValidationError(availability.reason, { data: { freight: freight.metadata.name, stage: stage.name } })
+  if (!availability.available)
+    throw new ValidationError(availability.reason, {
+      data: { freight: freight.metadata.name, stage: stage.name },
+    })
   const template = stage.spec.promotionTemplate?.spec
-  if (!template?.steps?.length) throw new ValidationError(`Stage "${stage.name}" has no promotionTemplate steps to run`)
+  if (!template?.steps?.length)
+    throw new ValidationError(`Stage "${stage.name}" has no promotionTemplate steps to run`)
 
   const steps = await expandTasks(template.steps, async (name) => {
     const task = await getResource(deps.db, { project: input.project, kind: 'PromotionTask', name })
@@ -83,12 +105,31 @@ export async function promoteToStage(
     freight: freightReference(freight),
     steps,
     vars,
-    labels: { [STAGE_LABEL]: stage.name, [FREIGHT_LABEL]: freight.metadata.name, [ORIGIN_LABEL]: freight.origin.name },
+    labels: {
+      [STAGE_LABEL]: stage.name,
+      [FREIGHT_LABEL]: freight.metadata.name,
+      [ORIGIN_LABEL]: freight.origin.name,
+    },
     annotations: { [CREATE_ACTOR_ANNOTATION]: input.actor.name },
     createdBy: input.actor.name,
     now,
   })
-  await writeAll(deps.db, [item], `Promotion ${name} already exists`)
+  const once = input.onceKey
+    ? [
+        {
+          Put: {
+            TableName: deps.db.table,
+            Item: { ...keys.resource(input.project, 'Once', input.onceKey), kind: 'Once', promotion: name },
+            ...condition.absent,
+          },
+        },
+      ]
+    : []
+  await writeAll(
+    deps.db,
+    [item, ...once],
+    input.onceKey ? `already done: ${input.onceKey}` : `Promotion ${name} already exists`,
+  )
   if (input.manual) await placeAutoPromotionHold(deps.db, stage, freight, name, input.actor, now)
   await deps.enqueuePromotion({ project: input.project, stage: stage.name, promotion: name })
   return promotion
@@ -98,7 +139,14 @@ export async function promoteToStage(
  * Kargo's hold: promoting by hand into a Stage that auto-promotes holds auto-promotion for that origin,
  * so the manual choice (often a rollback) is not undone at once. Freight discovered after the hold releases it.
  */
-async function placeAutoPromotionHold(db: Db, stage: Stage, freight: Freight, promotion: string, actor: Actor, now: Date): Promise<void> {
+async function placeAutoPromotionHold(
+  db: Db,
+  stage: Stage,
+  freight: Freight,
+  promotion: string,
+  actor: Actor,
+  now: Date,
+): Promise<void> {
   await updateStageStatus(db, stage.project, stage.name, (status) => ({
     ...status,
     autoPromotionHolds: {
@@ -120,26 +168,49 @@ async function placeAutoPromotionHold(db: Db, stage: Stage, freight: Freight, pr
  */
 export async function promoteDownstream(
   deps: PromoteDeps,
-  input: { project: string; stage: string; selector: { freight: string } | { freightAlias: string }; actor: Actor },
+  input: {
+    project: string
+    stage: string
+    selector: { freight: string } | { freightAlias: string }
+    actor: Actor
+  },
 ): Promise<Promotion[]> {
   const now = deps.now?.() ?? new Date()
   const upstream = await requireStage(deps.db, input.project, input.stage)
-  const freight = await requireFreight(deps.db, input.project, 'freight' in input.selector ? input.selector.freight : input.selector.freightAlias)
+  const freight = await requireFreight(
+    deps.db,
+    input.project,
+    'freight' in input.selector ? input.selector.freight : input.selector.freightAlias,
+  )
   if (!freight.status?.verifiedIn?.[upstream.name] && !freight.status?.currentlyIn?.[upstream.name]) {
-    throw new ValidationError(`Freight "${freight.alias}" is not in Stage "${upstream.name}"; promote it there first`)
+    throw new ValidationError(
+      `Freight "${freight.alias}" is not in Stage "${upstream.name}"; promote it there first`,
+    )
   }
   const downstream = (await listStages(deps.db, input.project)).filter((s) =>
-    s.spec.requestedFreight.some((r) => r.origin.name === freight.origin.name && (r.sources.stages ?? []).includes(upstream.name)),
+    s.spec.requestedFreight.some(
+      (r) => r.origin.name === freight.origin.name && (r.sources.stages ?? []).includes(upstream.name),
+    ),
   )
   if (downstream.length === 0) throw new NotFoundError(`no Stage takes Freight from Stage "${upstream.name}"`)
   const refusals = downstream
     .map((s) => freightAvailability(s.name, s.spec, freight, now))
     .filter((a): a is { available: false; reason: string } => !a.available)
-  if (refusals.length) throw new ValidationError(`not promoted to any downstream Stage: ${refusals.map((r) => r.reason).join('; ')}`)
+  if (refusals.length)
+    throw new ValidationError(
+      `not promoted to any downstream Stage: ${refusals.map((r) => r.reason).join('; ')}`,
+    )
   const created: Promotion[] = []
   for (const stage of downstream) {
-    created.push(await promoteToStage(deps, { project: input.project, stage: stage.name, selector: { freight: freight.metadata.name }, actor: input.actor, manual: true }))
+    created.push(
+      await promoteToStage(deps, {
+        project: input.project,
+        stage: stage.name,
+        selector: { freight: freight.metadata.name },
+        actor: input.actor,
+        manual: true,
+      }),
+    )
   }
   return created
 }
-

@@ -9,6 +9,7 @@ import {
   TERMINAL_PHASES,
   type Promotion,
   type PromotionStatus,
+  listStagePromotions,
 } from '../store/promotions.js'
 import { updateResource } from '../store/resources.js'
 import { requireStage, updateStageStatus } from '../store/stages.js'
@@ -48,6 +49,59 @@ export function credentialsFor(db: Db, sealer: Sealer, project: string): Credent
       ...(credential.data.password !== undefined ? { password: credential.data.password } : {}),
     }
   }
+}
+
+/**
+ * Claims the Stage for a Pending Promotion. Promotions of a Stage run one at a time in creation order, whatever
+ * order the queue delivers them in: the oldest unfinished one goes first, and the claim on the Stage is a
+ * version-guarded write that fails if another Promotion took it since we looked. Returns why it must wait, if so.
+ */
+async function claimStage(
+  db: Db,
+  project: string,
+  promotion: Promotion,
+  now: Date,
+): Promise<string | undefined> {
+  const name = promotion.metadata.name
+  const stageName = promotion.spec.stage
+  const open = (await listStagePromotions(db, project, stageName)).filter(
+    (p) => !TERMINAL_PHASES.includes(p.status.phase),
+  )
+  if (open[0] && open[0].metadata.name !== name)
+    return `waiting for ${open[0].metadata.name} (created earlier) to finish`
+  const stage = await requireStage(db, project, stageName)
+  const holderName = stage.status.currentPromotion?.name
+  if (holderName && holderName !== name) {
+    const holder = await getPromotion(db, project, holderName)
+    if (holder && !TERMINAL_PHASES.includes(holder.status.phase)) return `Stage busy with ${holderName}`
+  }
+  try {
+    await updateStageStatus(db, project, stageName, (status) => {
+      if (
+        (status.currentPromotion?.name ?? undefined) !== holderName &&
+        status.currentPromotion?.name !== name
+      ) {
+        throw new ConflictError(`Stage ${stageName} was claimed by ${status.currentPromotion?.name}`)
+      }
+      return {
+        ...status,
+        phase: 'Promoting',
+        currentPromotion: {
+          name,
+          freight: promotion.status.freight as { name: string; origin: { kind: string; name: string } },
+        },
+        conditions: setCondition(
+          status.conditions,
+          { type: 'Promoting', status: 'True', reason: 'Promoting', message: `Promotion ${name} is running` },
+          now,
+        ),
+      }
+    })
+  } catch (error) {
+    if (error instanceof ConflictError) return error.message
+    throw error
+  }
+  return undefined
 }
 
 /**
@@ -93,28 +147,21 @@ export async function workPromotion(deps: WorkerDeps, project: string, name: str
   if (busy) return busy
   if (TERMINAL_PHASES.includes(claimed.status.phase)) return { done: true }
 
+  const releaseLease = () =>
+    updateResource(deps.db, { project, kind: 'Promotion', name }, (current) => {
+      const promotion = asPromotion(current)
+      if (promotion.status.lease?.holder !== deps.holder) return undefined
+      delete promotion.status.lease
+      promotion.status.lastTouchedAt = now().toISOString()
+      return promotion
+    })
+
   if (claimed.status.phase === 'Pending') {
-    const stage = await requireStage(deps.db, project, claimed.spec.stage)
-    const holderName = stage.status.currentPromotion?.name
-    if (holderName && holderName !== name) {
-      const other = await getPromotion(deps.db, project, holderName)
-      if (other && !TERMINAL_PHASES.includes(other.status.phase)) {
-        return { done: false, retryAfterMs: STAGE_BUSY_RETRY_MS, reason: `Stage busy with ${holderName}` }
-      }
+    const blocked = await claimStage(deps.db, project, claimed, now())
+    if (blocked) {
+      await releaseLease()
+      return { done: false, retryAfterMs: STAGE_BUSY_RETRY_MS, reason: blocked }
     }
-    await updateStageStatus(deps.db, project, claimed.spec.stage, (status) => ({
-      ...status,
-      phase: 'Promoting',
-      currentPromotion: {
-        name,
-        freight: claimed!.status.freight as { name: string; origin: { kind: string; name: string } },
-      },
-      conditions: setCondition(
-        status.conditions,
-        { type: 'Promoting', status: 'True', reason: 'Promoting', message: `Promotion ${name} is running` },
-        now(),
-      ),
-    }))
   }
 
   const save = async (status: PromotionStatus) => {
@@ -136,15 +183,6 @@ export async function workPromotion(deps: WorkerDeps, project: string, name: str
       }
     })
   }
-
-  const releaseLease = () =>
-    updateResource(deps.db, { project, kind: 'Promotion', name }, (current) => {
-      const promotion = asPromotion(current)
-      if (promotion.status.lease?.holder !== deps.holder) return undefined
-      delete promotion.status.lease
-      promotion.status.lastTouchedAt = now().toISOString()
-      return promotion
-    })
 
   let outcome: Awaited<ReturnType<typeof runPromotion>>
   try {

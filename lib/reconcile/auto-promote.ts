@@ -1,5 +1,5 @@
 import type { Actor } from '../auth/actor.js'
-import { messageOf } from '../errors.js'
+import { ConflictError, messageOf } from '../errors.js'
 import { originKey } from '../model/stage-status.js'
 import { newestAvailableFreight, promoteToStage, type PromoteDeps } from '../promotion/create.js'
 import { autoPromotionEnabled } from '../promotion/policies.js'
@@ -51,11 +51,16 @@ export async function autoPromoteStage(
         selector: { freight: candidate.metadata.name },
         actor: AUTO_PROMOTION_ACTOR,
         manual: false,
+        // Overlapping reconciles must not both promote the same Freight here.
+        onceKey: `auto-promotion/${stage.name}/${candidate.metadata.name}`,
       })
       created.push(promotion.metadata.name)
-      log(`auto-promoting ${candidate.alias} (${candidate.metadata.name.slice(0, 7)}) to ${stage.project}/${stage.name}: ${promotion.metadata.name}`)
+      log(
+        `auto-promoting ${candidate.alias} (${candidate.metadata.name.slice(0, 7)}) to ${stage.project}/${stage.name}: ${promotion.metadata.name}`,
+      )
       break // one Promotion at a time per Stage
     } catch (error) {
+      if (error instanceof ConflictError) break // another reconcile created it first
       log(`auto-promotion to ${stage.project}/${stage.name} failed: ${messageOf(error)}`)
     }
   }

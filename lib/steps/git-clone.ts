@@ -18,7 +18,7 @@ import {
 } from '../git/repo.js'
 import { checkoutTree, normalizeSparse } from '../git/worktree.js'
 import type { Step, StepContext, StepResult } from './types.js'
-import { resolveInWorkspace } from './workspace.js'
+import { resolveInWorkspaceReal } from '../git/safe-path.js'
 
 /*
  * `git-clone`: every checkout becomes its own working tree (a shallow, single-ref clone with its own `.git`), where
@@ -43,9 +43,12 @@ const CheckoutSchema = z
     path: z.string().min(1),
     sparse: z.array(z.string().min(1)).min(1).optional(),
   })
-  .refine((c) => [c.branch, c.commit, c.tag].filter((v) => v !== undefined && v !== null && v !== '').length <= 1, {
-    message: 'branch, commit and tag are mutually exclusive',
-  })
+  .refine(
+    (c) => [c.branch, c.commit, c.tag].filter((v) => v !== undefined && v !== null && v !== '').length <= 1,
+    {
+      message: 'branch, commit and tag are mutually exclusive',
+    },
+  )
 
 /** Mirrors `git-clone-config.json`. */
 export const GitCloneConfigSchema = z
@@ -61,7 +64,12 @@ export const GitCloneConfigSchema = z
     const seen = new Set<string>()
     cfg.checkout.forEach((c, i) => {
       if (!c.as) return
-      if (seen.has(c.as)) ctx.addIssue({ code: 'custom', path: ['checkout', i, 'as'], message: `duplicate checkout alias "${c.as}"` })
+      if (seen.has(c.as))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['checkout', i, 'as'],
+          message: `duplicate checkout alias "${c.as}"`,
+        })
       seen.add(c.as)
     })
   })
@@ -79,8 +87,11 @@ export const gitClone: Step<GitCloneConfig> = {
 
 async function runGitClone(ctx: StepContext, cfg: GitCloneConfig): Promise<StepResult> {
   if (cfg.recurseSubmodules) throw new TerminalError('recurseSubmodules is not supported by Tugboat yet')
-  if (cfg.author?.signingKey) throw new TerminalError('commit signing (author.signingKey) is not supported by Tugboat yet')
-  const targets = cfg.checkout.map((c, i) => resolveInWorkspace(ctx.workDir, c.path, `checkout[${i}].path`))
+  if (cfg.author?.signingKey)
+    throw new TerminalError('commit signing (author.signingKey) is not supported by Tugboat yet')
+  const targets = cfg.checkout.map((c, i) =>
+    resolveInWorkspaceReal(ctx.workDir, c.path, `checkout[${i}].path`),
+  )
   if (new Set(targets).size !== targets.length) throw new TerminalError('two checkouts use the same path')
   const auth = await lookupGitAuth(ctx.credentials, cfg.repoURL)
   const remote = remoteFor(cfg.repoURL, auth, cfg.insecureSkipTLSVerify ?? false)
@@ -149,15 +160,17 @@ async function cloneCheckout(input: CloneInput): Promise<string> {
   if (checkout.tag) {
     const fetched = await fetchRemote(repo, remote, { ref: `refs/tags/${checkout.tag}`, depth: 1 })
     if (fetched.oid === undefined) {
-      throw new TerminalError(`tag "${checkout.tag}" not found in ${redactURL(cfg.repoURL)}`, { data: { tag: checkout.tag } })
+      throw new TerminalError(`tag "${checkout.tag}" not found in ${redactURL(cfg.repoURL)}`, {
+        data: { tag: checkout.tag },
+      })
     }
     return checkOut(repo, fetched.oid, undefined, sparse)
   }
-  if (checkout.commit) return checkOut(repo, await fetchCommit(repo, remote, checkout.commit), undefined, sparse)
+  if (checkout.commit)
+    return checkOut(repo, await fetchCommit(repo, remote, checkout.commit), undefined, sparse)
   const fetched = await fetchRemote(repo, remote, { depth: 1 })
   if (fetched.oid === undefined) throw new TerminalError(`repository ${redactURL(cfg.repoURL)} is empty`)
   const branch = fetched.defaultBranch?.replace(/^refs\/heads\//, '')
-  if (branch) await git.writeRef({ fs, dir, ref: `refs/remotes/origin/${branch}`, value: fetched.oid, force: true })
   return checkOut(repo, fetched.oid, branch, sparse)
 }
 
@@ -179,7 +192,9 @@ async function prepareDir(dir: string, label: string, repoURL: string): Promise<
       return
     }
   }
-  throw new TerminalError(`checkout path "${label}" already exists and is not empty`, { data: { path: label } })
+  throw new TerminalError(`checkout path "${label}" already exists and is not empty`, {
+    data: { path: label },
+  })
 }
 
 function sparseDirs(dirs: string[]): string[] {
@@ -216,8 +231,9 @@ async function fetchCommit(repo: LocalRepo, remote: Remote, commit: string): Pro
       const fetched = await fetchRemote(repo, remote, { ref: commit, depth: 1 })
       repo.store.refresh()
       if (fetched.oid && repo.store.has(commit)) return commit
-    } catch {
-      // The server does not serve unadvertised commits; fall back to a full fetch.
+    } catch (error) {
+      // A server that does not serve unadvertised commits refuses the request: fall back to a full fetch.
+      if (error instanceof TerminalError) throw error
     }
   }
   await fetchRemote(repo, remote, { singleBranch: false })
@@ -241,13 +257,20 @@ async function createOrphanBranch(repo: LocalRepo, remote: Remote, branch: strin
   // Someone created the branch meanwhile: use theirs.
   const fetched = await fetchRemote(repo, remote, { ref, depth: 1 })
   if (fetched.oid === undefined) {
-    throw new TerminalError(`could not create branch "${branch}" in ${redactURL(remote.url)}: ${pushed.rejected ?? 'rejected'}`)
+    throw new TerminalError(
+      `could not create branch "${branch}" in ${redactURL(remote.url)}: ${pushed.rejected ?? 'rejected'}`,
+    )
   }
   return fetched.oid
 }
 
 /** Points HEAD at `oid` (on `branch`, or detached) and writes the working tree. Returns the commit SHA. */
-async function checkOut(repo: LocalRepo, fetched: string, branch: string | undefined, sparse: string[] | undefined): Promise<string> {
+async function checkOut(
+  repo: LocalRepo,
+  fetched: string,
+  branch: string | undefined,
+  sparse: string[] | undefined,
+): Promise<string> {
   repo.store.refresh()
   const commit = repo.store.peelToCommit(fetched)
   const { dir } = repo
@@ -257,7 +280,14 @@ async function checkOut(repo: LocalRepo, fetched: string, branch: string | undef
     await git.setConfig({ fs, dir, path: `branch.${branch}.remote`, value: 'origin' })
     await git.setConfig({ fs, dir, path: `branch.${branch}.merge`, value: `refs/heads/${branch}` })
     // isomorphic-git's push leaves out objects reachable from origin/HEAD: point it at what we cloned.
-    await git.writeRef({ fs, dir, ref: 'refs/remotes/origin/HEAD', value: `refs/remotes/origin/${branch}`, force: true, symbolic: true })
+    await git.writeRef({
+      fs,
+      dir,
+      ref: 'refs/remotes/origin/HEAD',
+      value: `refs/remotes/origin/${branch}`,
+      force: true,
+      symbolic: true,
+    })
   } else {
     await git.writeRef({ fs, dir, ref: 'HEAD', value: commit, force: true, symbolic: false })
   }

@@ -13,7 +13,10 @@ import type { StepContext } from './types.js'
 
 const exec = promisify(execFile)
 async function cli(dir: string, args: string[]): Promise<string> {
-  const { stdout } = await exec('git', args, { cwd: dir, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: os.tmpdir() } })
+  const { stdout } = await exec('git', args, {
+    cwd: dir,
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: os.tmpdir() },
+  })
   return stdout
 }
 
@@ -50,7 +53,10 @@ describe('git-clear and git-commit', () => {
   afterAll(() => server.close())
   beforeEach(async () => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'git-commit-'))
-    await gitClone.run(makeCtx(workDir), gitClone.config.parse({ repoURL: url, checkout: [{ branch: 'main', path: 'src' }] }))
+    await gitClone.run(
+      makeCtx(workDir),
+      gitClone.config.parse({ repoURL: url, checkout: [{ branch: 'main', path: 'src' }] }),
+    )
     dir = path.join(workDir, 'src')
   })
 
@@ -60,7 +66,9 @@ describe('git-clear and git-commit', () => {
 
   it('git-clear removes everything but .git, and the commit records the deletions', async () => {
     fs.writeFileSync(path.join(dir, 'untracked.txt'), 'x')
-    expect(await gitClear.run(makeCtx(workDir), gitClear.config.parse({ path: './src' }))).toEqual({ status: 'Succeeded' })
+    expect(await gitClear.run(makeCtx(workDir), gitClear.config.parse({ path: './src' }))).toEqual({
+      status: 'Succeeded',
+    })
     expect(fs.readdirSync(dir)).toEqual(['.git'])
     fs.writeFileSync(path.join(dir, 'manifests.yaml'), 'kind: List\n')
     const result = await commit({ path: './src', message: 'render' })
@@ -121,20 +129,32 @@ describe('git-clear and git-commit', () => {
   it('uses the author given in the config, the clone’s identity as committer', async () => {
     fs.writeFileSync(path.join(dir, 'a.txt'), 'a')
     await commit({ path: 'src', message: 'm', author: { name: 'Jane', email: 'jane@example.com' } })
-    expect((await cli(dir, ['log', '-1', '--format=%an <%ae>|%cn <%ce>'])).trim()).toBe('Jane <jane@example.com>|Kargo <no-reply@kargo.io>')
+    expect((await cli(dir, ['log', '-1', '--format=%an <%ae>|%cn <%ce>'])).trim()).toBe(
+      'Jane <jane@example.com>|Kargo <no-reply@kargo.io>',
+    )
   })
 
   it('builds the message from messageFromSteps (legacy)', async () => {
     fs.writeFileSync(path.join(dir, 'a.txt'), 'a')
     const outputs = { 'update-image': { commitMessage: 'Updated ./src to use new image\n\n- nginx:1.27' } }
     await commit({ path: 'src', messageFromSteps: ['update-image'] }, outputs)
-    expect(await cli(dir, ['log', '-1', '--format=%B'])).toBe('Updated ./src to use new image\n\n- nginx:1.27\n\n')
+    expect(await cli(dir, ['log', '-1', '--format=%B'])).toBe(
+      'Updated ./src to use new image\n\n- nginx:1.27\n\n',
+    )
   })
 
   it.each([
-    { name: 'message wins', cfg: { path: 'p', message: 'explicit', messageFromSteps: ['a'] }, expected: 'explicit' },
+    {
+      name: 'message wins',
+      cfg: { path: 'p', message: 'explicit', messageFromSteps: ['a'] },
+      expected: 'explicit',
+    },
     { name: 'one step', cfg: { path: 'p', messageFromSteps: ['a', 'missing'] }, expected: 'from a' },
-    { name: 'no step left a message', cfg: { path: 'p', messageFromSteps: ['missing', 'c'] }, expected: 'Kargo made some changes' },
+    {
+      name: 'no step left a message',
+      cfg: { path: 'p', messageFromSteps: ['missing', 'c'] },
+      expected: 'Kargo made some changes',
+    },
     {
       name: 'several steps',
       cfg: { path: 'p', messageFromSteps: ['a', 'b'] },
@@ -146,16 +166,38 @@ describe('git-clear and git-commit', () => {
   })
 
   it('buildMessage rejects a non-string commitMessage', () => {
-    expect(() => buildMessage(GitCommitConfigSchema.parse({ path: 'p', messageFromSteps: ['a'] }), { a: { commitMessage: 1 } })).toThrow(
-      TerminalError,
-    )
+    expect(() =>
+      buildMessage(GitCommitConfigSchema.parse({ path: 'p', messageFromSteps: ['a'] }), {
+        a: { commitMessage: 1 },
+      }),
+    ).toThrow(TerminalError)
   })
 
   it.each([
-    { name: 'a path escaping the workspace', step: 'commit', config: { path: '../x', message: 'm' }, error: /escapes the promotion workspace/ },
-    { name: 'a directory that is not a working tree', step: 'commit', config: { path: '.', message: 'm' }, error: /not a git working tree/ },
-    { name: 'a path escaping the workspace', step: 'clear', config: { path: '../../' }, error: /escapes the promotion workspace/ },
-    { name: 'a directory that is not a working tree', step: 'clear', config: { path: 'nope' }, error: /not a git working tree/ },
+    {
+      name: 'a path escaping the workspace',
+      step: 'commit',
+      config: { path: '../x', message: 'm' },
+      error: /escapes the promotion workspace/,
+    },
+    {
+      name: 'a directory that is not a working tree',
+      step: 'commit',
+      config: { path: '.', message: 'm' },
+      error: /not inside a git working tree/,
+    },
+    {
+      name: 'a path escaping the workspace',
+      step: 'clear',
+      config: { path: '../../' },
+      error: /escapes the promotion workspace/,
+    },
+    {
+      name: 'a directory that is not a working tree',
+      step: 'clear',
+      config: { path: 'nope' },
+      error: /not inside a git working tree/,
+    },
   ])('$step fails terminally on $name', async ({ step, config, error }) => {
     const result =
       step === 'commit'
@@ -169,6 +211,19 @@ describe('git-clear and git-commit', () => {
     expect(GitCommitConfigSchema.safeParse({ path: 'p' }).success).toBe(false)
   })
 
+  it('commits only the named subdirectory when path is inside the working tree (like `git add .` there)', async () => {
+    fs.writeFileSync(path.join(dir, 'README.md'), 'changed outside\n')
+    fs.writeFileSync(path.join(dir, 'k8s/app.yaml'), 'kind: Changed\n')
+    await gitClear.run(makeCtx(workDir), gitClear.config.parse({ path: 'src/k8s/deep' }))
+    const result = await commit({ path: 'src/k8s', message: 'scoped' })
+    expect(result.status).toBe('Succeeded')
+    expect(await cli(dir, ['show', '--name-status', '--format=', 'HEAD'])).toBe(
+      'M\tk8s/app.yaml\nD\tk8s/deep/more.yaml\n',
+    )
+    // The change outside the scope is still there, unstaged.
+    expect(await cli(dir, ['status', '--porcelain'])).toBe(' M README.md\n')
+  })
+
   it('keeps files outside a sparse cone in the commit', async () => {
     const sparseURL = await server.createRepo('sparse', {
       'README.md': 'root\n',
@@ -179,7 +234,10 @@ describe('git-clear and git-commit', () => {
     const sparseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'git-commit-sparse-'))
     await gitClone.run(
       makeCtx(sparseDir),
-      gitClone.config.parse({ repoURL: sparseURL, checkout: [{ branch: 'main', path: 'src', sparse: ['env/dev'] }] }),
+      gitClone.config.parse({
+        repoURL: sparseURL,
+        checkout: [{ branch: 'main', path: 'src', sparse: ['env/dev'] }],
+      }),
     )
     const d = path.join(sparseDir, 'src')
     expect(fs.existsSync(path.join(d, 'env/prod'))).toBe(false)

@@ -3,7 +3,7 @@ import { TerminalError } from '../errors.js'
 import { commitTree, openRepo, readHead, moveHead, writeCommit } from '../git/repo.js'
 import { snapshotWorkTree } from '../git/worktree.js'
 import type { Step, StepContext, StepResult } from './types.js'
-import { resolveInWorkspace } from './workspace.js'
+import { resolveInWorkspaceReal } from '../git/safe-path.js'
 
 /*
  * `git-commit`: stages everything in the working tree (`git add -A`) and commits it. When nothing changed it makes no
@@ -39,11 +39,15 @@ export const gitCommit: Step<GitCommitConfig> = {
 }
 
 async function runGitCommit(ctx: StepContext, cfg: GitCommitConfig): Promise<StepResult> {
-  if (cfg.author?.signingKey) throw new TerminalError('commit signing (author.signingKey) is not supported by Tugboat yet')
-  const dir = resolveInWorkspace(ctx.workDir, cfg.path)
-  const repo = await openRepo(dir, cfg.path)
-  const head = await readHead(dir)
-  const snapshot = await snapshotWorkTree(dir, repo.store, commitTree(repo, head.oid), repo.sparse)
+  if (cfg.author?.signingKey)
+    throw new TerminalError('commit signing (author.signingKey) is not supported by Tugboat yet')
+  const dir = resolveInWorkspaceReal(ctx.workDir, cfg.path)
+  const repo = await openRepo(dir, cfg.path, ctx.workDir)
+  const head = await readHead(repo.dir)
+  const snapshot = await snapshotWorkTree(repo.dir, repo.store, commitTree(repo, head.oid), {
+    sparse: repo.sparse,
+    scope: repo.scope,
+  })
   if (!snapshot.changed) {
     ctx.log(`nothing to commit in ${cfg.path}`)
     return { status: 'Skipped', message: 'nothing to commit', output: { commit: head.oid } }

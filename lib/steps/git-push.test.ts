@@ -18,7 +18,10 @@ import type { FreightCollection, RepoCredentials, Step, StepContext, StepResult 
 
 const exec = promisify(execFile)
 async function cli(dir: string, args: string[]): Promise<string> {
-  const { stdout } = await exec('git', args, { cwd: dir, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: os.tmpdir() } })
+  const { stdout } = await exec('git', args, {
+    cwd: dir,
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: os.tmpdir() },
+  })
   return stdout
 }
 
@@ -43,7 +46,9 @@ interface Harness {
 }
 
 /** Runs steps one after another in one workspace, recording outputs by alias as the engine does. */
-function harness(opts: { freight?: FreightCollection; creds?: RepoCredentials; promotion?: string } = {}): Harness {
+function harness(
+  opts: { freight?: FreightCollection; creds?: RepoCredentials; promotion?: string } = {},
+): Harness {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'git-push-'))
   const outputs: Record<string, Record<string, unknown>> = {}
   let n = 0
@@ -86,7 +91,8 @@ const seedFiles = {
     '        image: ghcr.io/vfarcic/silly-demo:1.4.100',
     '',
   ].join('\n'),
-  'kustomize/base/service.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: silly-demo\nspec:\n  ports:\n  - port: 8080\n',
+  'kustomize/base/service.yaml':
+    'apiVersion: v1\nkind: Service\nmetadata:\n  name: silly-demo\nspec:\n  ports:\n  - port: 8080\n',
   'kustomize/overlays/dev/kustomization.yaml':
     'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../../base\nnamespace: dev\n',
   'README.md': '# silly-demo\n',
@@ -102,7 +108,11 @@ async function renderDev(h: Harness, repoURL: string, branch = 'stage/dev'): Pro
     ],
   })
   await h.run(gitClear, { path: './out' })
-  await h.run(kustomizeSetImage, { path: './src/kustomize/base', images: [{ image: 'ghcr.io/vfarcic/silly-demo' }] }, 'update-image')
+  await h.run(
+    kustomizeSetImage,
+    { path: './src/kustomize/base', images: [{ image: 'ghcr.io/vfarcic/silly-demo' }] },
+    'update-image',
+  )
   await h.run(kustomizeBuild, { path: './src/kustomize/overlays/dev', outPath: './out/manifests.yaml' })
   await h.run(gitCommit, { path: './out', messageFromSteps: ['update-image'] }, 'commit')
 }
@@ -174,14 +184,22 @@ describe('git-push', () => {
   })
 
   it.each([
-    { name: 'before our push is negotiated (refused locally)', when: (r: { method: string; query: string }) => r.query === 'service=git-receive-pack' },
-    { name: 'while our push is in flight (refused by the server)', when: (r: { method: string; path: string }) => r.method === 'POST' && r.path.endsWith('/git-receive-pack') },
+    {
+      name: 'before our push is negotiated (refused locally)',
+      when: (r: { method: string; query: string }) => r.query === 'service=git-receive-pack',
+    },
+    {
+      name: 'while our push is in flight (refused by the server)',
+      when: (r: { method: string; path: string }) =>
+        r.method === 'POST' && r.path.endsWith('/git-receive-pack'),
+    },
   ])('retries when someone pushes $name', async ({ when }) => {
     const h = harness()
     await renderDev(h, repoURL)
     let raced: string | undefined
     server.beforeRequest = async (r) => {
-      if (raced === undefined && when(r)) raced = await server.commit(repo, 'stage/dev', { 'race.txt': 'race\n' })
+      if (raced === undefined && when(r))
+        raced = await server.commit(repo, 'stage/dev', { 'race.txt': 'race\n' })
     }
     server.requests.length = 0
     const pushed = await h.run(gitPush, { path: './out', targetBranch: 'stage/dev' })
@@ -198,7 +216,8 @@ describe('git-push', () => {
     await renderDev(h, repoURL)
     let n = 0
     server.beforeRequest = async (r) => {
-      if (r.query === 'service=git-receive-pack') await server.commit(repo, 'stage/dev', { [`race-${++n}.txt`]: 'x' })
+      if (r.query === 'service=git-receive-pack')
+        await server.commit(repo, 'stage/dev', { [`race-${++n}.txt`]: 'x' })
     }
     const result = h.run(gitPush, { path: './out', targetBranch: 'stage/dev', maxAttempts: 2 })
     await expect(result).rejects.toBeInstanceOf(UpstreamError)
@@ -213,7 +232,12 @@ describe('git-push', () => {
       theirs: 'a: 10\nb: 2\nc: 3\n',
       merged: 'a: 10\nb: 2\nc: 30\n',
     },
-    { name: 'fails terminally on edits to the same line', ours: 'a: 1\nb: 20\nc: 3\n', theirs: 'a: 1\nb: 21\nc: 3\n', merged: undefined },
+    {
+      name: 'fails terminally on edits to the same line',
+      ours: 'a: 1\nb: 20\nc: 3\n',
+      theirs: 'a: 1\nb: 21\nc: 3\n',
+      merged: undefined,
+    },
   ])('when both sides changed a file, $name', async ({ ours, theirs, merged }) => {
     await server.commit(repo, 'main', { 'values.yaml': 'a: 1\nb: 2\nc: 3\n' })
     const h = harness()
@@ -272,9 +296,34 @@ describe('git-push', () => {
     await h.run(gitCommit, { path: 'src', message: 'change' })
     await server.commit(repo, 'kargo/promotion/dev.01hx.abc123', { 'stale.txt': 'from an earlier attempt' })
     const pushed = await h.run(gitPush, { path: 'src', generateTargetBranch: true })
-    expect(pushed.output).toEqual({ commit: await server.head(repo, 'kargo/promotion/dev.01hx.abc123'), branch: 'kargo/promotion/dev.01hx.abc123' })
+    expect(pushed.output).toEqual({
+      commit: await server.head(repo, 'kargo/promotion/dev.01hx.abc123'),
+      branch: 'kargo/promotion/dev.01hx.abc123',
+    })
     expect(await server.listFiles(repo, 'kargo/promotion/dev.01hx.abc123')).toContain('change.txt')
     expect(await server.listFiles(repo, 'kargo/promotion/dev.01hx.abc123')).not.toContain('stale.txt')
+  })
+
+  it('creates a target branch that does not exist yet, sending only new objects', async () => {
+    const h = harness()
+    await h.run(gitClone, { repoURL, checkout: [{ branch: 'main', path: 'src' }] })
+    fs.writeFileSync(path.join(h.workDir, 'src/README.md'), '# changed\n')
+    await h.run(gitCommit, { path: 'src', message: 'feature' })
+    const pushed = await h.run(gitPush, { path: 'src', targetBranch: 'feature/x' })
+    expect(pushed.output).toEqual({ commit: await server.head(repo, 'feature/x'), branch: 'feature/x' })
+    expect(await server.readFile(repo, 'feature/x', 'README.md')).toBe('# changed\n')
+    expect(await server.head(repo, 'main')).not.toBe(await server.head(repo, 'feature/x'))
+    expect(await server.git(repo, ['fsck', '--no-progress'])).toBe('')
+  })
+
+  it('pushes from a subdirectory of the working tree to the current branch', async () => {
+    const h = harness()
+    await h.run(gitClone, { repoURL, checkout: [{ branch: 'main', path: 'src' }] })
+    fs.writeFileSync(path.join(h.workDir, 'src/kustomize/base/extra.yaml'), 'x: 1\n')
+    await h.run(gitCommit, { path: 'src/kustomize', message: 'extra' })
+    const pushed = await h.run(gitPush, { path: 'src/kustomize' })
+    expect(pushed.output).toEqual({ commit: await server.head(repo, 'main'), branch: 'main' })
+    expect(await server.listFiles(repo, 'main')).toContain('kustomize/base/extra.yaml')
   })
 
   it('force-pushes over remote history', async () => {
@@ -292,7 +341,10 @@ describe('git-push', () => {
     const dir = path.join(h.workDir, 'src')
     await git.tag({ fs, dir, ref: 'v1.0.0' })
     const head = await server.head(repo, 'main')
-    expect(await h.run(gitPush, { path: 'src', tag: 'v1.0.0' })).toEqual({ status: 'Succeeded', output: { commit: head, branch: 'main' } })
+    expect(await h.run(gitPush, { path: 'src', tag: 'v1.0.0' })).toEqual({
+      status: 'Succeeded',
+      output: { commit: head, branch: 'main' },
+    })
     expect((await server.git(repo, ['rev-parse', 'v1.0.0'])).trim()).toBe(head)
     // Same tag, same commit: fine. Same tag, other commit: refused.
     await h.run(gitPush, { path: 'src', tag: 'v1.0.0' })
@@ -303,8 +355,16 @@ describe('git-push', () => {
   })
 
   it.each([
-    { name: 'a path escaping the workspace', config: { path: '../..', targetBranch: 'x' }, error: /escapes the promotion workspace/ },
-    { name: 'a directory that is not a working tree', config: { path: '.', targetBranch: 'x' }, error: /not a git working tree/ },
+    {
+      name: 'a path escaping the workspace',
+      config: { path: '../..', targetBranch: 'x' },
+      error: /escapes the promotion workspace/,
+    },
+    {
+      name: 'a directory that is not a working tree',
+      config: { path: '.', targetBranch: 'x' },
+      error: /not inside a git working tree/,
+    },
   ])('fails terminally on $name', async ({ config, error }) => {
     const h = harness()
     const result = h.run(gitPush, config)
@@ -314,7 +374,11 @@ describe('git-push', () => {
 
   it.each([
     { name: 'targetBranch and tag', config: { path: 'p', targetBranch: 'a', tag: 'v1' }, ok: false },
-    { name: 'generateTargetBranch and targetBranch', config: { path: 'p', targetBranch: 'a', generateTargetBranch: true }, ok: false },
+    {
+      name: 'generateTargetBranch and targetBranch',
+      config: { path: 'p', targetBranch: 'a', generateTargetBranch: true },
+      ok: false,
+    },
     { name: 'tag and force', config: { path: 'p', tag: 'v1', force: true }, ok: false },
     { name: 'the legacy branch field', config: { path: 'p', branch: 'stage/dev' }, ok: true },
     { name: 'an empty targetBranch', config: { path: 'p', targetBranch: '' }, ok: true },
@@ -347,7 +411,11 @@ describe('git-push with credentials', () => {
 
   it.each([
     { name: 'valid credentials push', pushCreds: { username: 'kargo', password }, ok: true },
-    { name: 'revoked credentials fail terminally', pushCreds: { username: 'kargo', password: 'revoked-token' }, ok: false },
+    {
+      name: 'revoked credentials fail terminally',
+      pushCreds: { username: 'kargo', password: 'revoked-token' },
+      ok: false,
+    },
   ])('$name', async ({ pushCreds, ok }) => {
     const h = harness({ creds: { username: 'kargo', password } })
     await h.run(gitClone, { repoURL, checkout: [{ branch: 'main', path: 'src' }] })
@@ -385,13 +453,41 @@ function makePushCtx(workDir: string): StepContext {
 
 describe('commitURL', () => {
   it.each([
-    { url: 'https://github.com/akuity/kargo.git', provider: undefined, expected: 'https://github.com/akuity/kargo/commit/abc' },
-    { url: 'https://GitHub.com/Akuity/Kargo/', provider: undefined, expected: 'https://github.com/akuity/kargo/commit/abc' },
-    { url: 'https://gitlab.com/group/sub/repo.git', provider: undefined, expected: 'https://gitlab.com/group/sub/repo/-/commit/abc' },
-    { url: 'https://gitea.example.com/o/r', provider: undefined, expected: 'https://gitea.example.com/o/r/commit/abc' },
-    { url: 'https://bitbucket.org/o/r.git', provider: undefined, expected: 'https://bitbucket.org/o/r/commits/abc' },
-    { url: 'https://dev.azure.com/org/proj/_git/repo', provider: undefined, expected: 'https://dev.azure.com/org/proj/_git/repo/commit/abc' },
-    { url: 'https://git.example.com/o/r.git', provider: 'gitea' as const, expected: 'https://git.example.com/o/r/commit/abc' },
+    {
+      url: 'https://github.com/akuity/kargo.git',
+      provider: undefined,
+      expected: 'https://github.com/akuity/kargo/commit/abc',
+    },
+    {
+      url: 'https://GitHub.com/Akuity/Kargo/',
+      provider: undefined,
+      expected: 'https://github.com/akuity/kargo/commit/abc',
+    },
+    {
+      url: 'https://gitlab.com/group/sub/repo.git',
+      provider: undefined,
+      expected: 'https://gitlab.com/group/sub/repo/-/commit/abc',
+    },
+    {
+      url: 'https://gitea.example.com/o/r',
+      provider: undefined,
+      expected: 'https://gitea.example.com/o/r/commit/abc',
+    },
+    {
+      url: 'https://bitbucket.org/o/r.git',
+      provider: undefined,
+      expected: 'https://bitbucket.org/o/r/commits/abc',
+    },
+    {
+      url: 'https://dev.azure.com/org/proj/_git/repo',
+      provider: undefined,
+      expected: 'https://dev.azure.com/org/proj/_git/repo/commit/abc',
+    },
+    {
+      url: 'https://git.example.com/o/r.git',
+      provider: 'gitea' as const,
+      expected: 'https://git.example.com/o/r/commit/abc',
+    },
     { url: 'http://127.0.0.1:8080/app.git', provider: undefined, expected: undefined },
   ])('$url → $expected', ({ url, provider, expected }) => {
     expect(commitURL(url, 'abc', provider)).toBe(expected)

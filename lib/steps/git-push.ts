@@ -20,7 +20,7 @@ import {
 } from '../git/repo.js'
 import { checkoutTree } from '../git/worktree.js'
 import type { Step, StepContext, StepResult } from './types.js'
-import { resolveInWorkspace } from './workspace.js'
+import { resolveInWorkspaceReal } from '../git/safe-path.js'
 
 /*
  * `git-push`: pushes HEAD to a branch (or pushes a tag). Before every attempt it integrates the remote branch as
@@ -53,11 +53,17 @@ export const GitPushConfigSchema = z
     provider: c.provider,
   }))
   .superRefine((c, ctx) => {
-    const targets = [c.generateTargetBranch, c.targetBranch !== undefined, c.tag !== undefined].filter(Boolean).length
+    const targets = [c.generateTargetBranch, c.targetBranch !== undefined, c.tag !== undefined].filter(
+      Boolean,
+    ).length
     if (targets > 1) {
-      ctx.addIssue({ code: 'custom', message: 'generateTargetBranch, targetBranch and tag are mutually exclusive' })
+      ctx.addIssue({
+        code: 'custom',
+        message: 'generateTargetBranch, targetBranch and tag are mutually exclusive',
+      })
     }
-    if (c.tag !== undefined && c.force) ctx.addIssue({ code: 'custom', message: 'tag and force are mutually exclusive' })
+    if (c.tag !== undefined && c.force)
+      ctx.addIssue({ code: 'custom', message: 'tag and force are mutually exclusive' })
   })
 export type GitPushConfig = z.infer<typeof GitPushConfigSchema>
 
@@ -89,29 +95,33 @@ export const gitPush: Step<GitPushConfig> = createGitPush()
 
 const PUSH_REF = 'refs/tugboat/push'
 // Refusals that mean "the branch moved under us": worth integrating again and retrying.
-const RACE = /non-fast-forward|not-fast-forward|fetch first|failed to update ref|cannot lock ref|stale info|incorrect old value/i
+const RACE =
+  /non-fast-forward|not-fast-forward|fetch first|failed to update ref|cannot lock ref|stale info|incorrect old value/i
 
 async function runGitPush(
   ctx: StepContext,
   cfg: GitPushConfig,
   delay: (attempt: number) => number,
 ): Promise<StepResult> {
-  const dir = resolveInWorkspace(ctx.workDir, cfg.path)
-  const repo = await openRepo(dir, cfg.path)
+  const dir = resolveInWorkspaceReal(ctx.workDir, cfg.path)
+  const repo = await openRepo(dir, cfg.path, ctx.workDir)
   if (!repo.url) throw new TerminalError(`${cfg.path} has no remote "origin"`)
   const auth = await lookupGitAuth(ctx.credentials, repo.url)
   const remote = remoteFor(repo.url, auth, repo.insecureSkipTLSVerify)
-  const head = await readHead(dir)
+  const head = await readHead(repo.dir)
 
   if (cfg.tag !== undefined) {
     const ref = `refs/tags/${cfg.tag}`
     try {
-      await git.resolveRef({ fs, dir, ref })
+      await git.resolveRef({ fs, dir: repo.dir, ref })
     } catch {
       throw new TerminalError(`tag "${cfg.tag}" does not exist in ${cfg.path}`)
     }
-    const pushed = await pushRef(dir, remote, ref, ref)
-    if (!pushed.ok) throw new TerminalError(`pushing tag "${cfg.tag}" to ${redactURL(repo.url)} was refused: ${pushed.rejected}`)
+    const pushed = await pushRef(repo.dir, remote, ref, ref)
+    if (!pushed.ok)
+      throw new TerminalError(
+        `pushing tag "${cfg.tag}" to ${redactURL(repo.url)} was refused: ${pushed.rejected}`,
+      )
     return succeeded(repo, head.oid, head.branch, cfg)
   }
 
@@ -138,7 +148,11 @@ async function runGitPush(
   for (let attempt = 1; ; attempt++) {
     const result = await integrateRemote(repo, remote, current, target)
     current = result.head
-    if (result.kind === 'up-to-date' || result.kind === 'already-applied' || (result.kind === 'fast-forward' && result.remoteHasIt)) {
+    if (
+      result.kind === 'up-to-date' ||
+      result.kind === 'already-applied' ||
+      (result.kind === 'fast-forward' && result.remoteHasIt)
+    ) {
       ctx.log(`${target} already holds ${current.oid.slice(0, 7)}; nothing to push`)
       return succeeded(repo, current.oid, target, cfg)
     }
@@ -148,9 +162,12 @@ async function runGitPush(
       return succeeded(repo, current.oid, target, cfg)
     }
     const reason = pushed.rejected ?? 'rejected'
-    if (!RACE.test(reason)) throw new TerminalError(`pushing to ${target} of ${redactURL(repo.url)} was refused: ${reason}`)
+    if (!RACE.test(reason))
+      throw new TerminalError(`pushing to ${target} of ${redactURL(repo.url)} was refused: ${reason}`)
     if (attempt >= cfg.maxAttempts) {
-      throw new UpstreamError(`pushing to ${target} failed after ${attempt} attempts: ${reason}`, { data: { attempts: attempt } })
+      throw new UpstreamError(`pushing to ${target} failed after ${attempt} attempts: ${reason}`, {
+        data: { attempts: attempt },
+      })
     }
     ctx.log(`${target} moved while pushing (attempt ${attempt}); integrating and retrying`)
     await sleep(delay(attempt), ctx.signal)
@@ -165,7 +182,12 @@ interface IntegrationResult {
 }
 
 /** Fetches the target branch and rebases local work onto it; moves the local branch and working tree along. */
-async function integrateRemote(repo: LocalRepo, remote: Remote, head: HeadState, target: string): Promise<IntegrationResult> {
+async function integrateRemote(
+  repo: LocalRepo,
+  remote: Remote,
+  head: HeadState,
+  target: string,
+): Promise<IntegrationResult> {
   const known = await remoteTips(repo)
   const fetched = await fetchRemote(repo, remote, { ref: `refs/heads/${target}`, depth: 1 })
   repo.store.refresh()
@@ -186,7 +208,11 @@ async function integrateRemote(repo: LocalRepo, remote: Remote, head: HeadState,
     checkoutTree(repo.dir, repo.store, after, { current: before, sparse: repo.sparse })
     await moveHead(repo, head, result.head)
   }
-  return { head: { branch: head.branch, oid: result.head }, kind: result.kind, remoteHasIt: result.head === remoteHead }
+  return {
+    head: { branch: head.branch, oid: result.head },
+    kind: result.kind,
+    remoteHasIt: result.head === remoteHead,
+  }
 }
 
 async function pushFrom(repo: LocalRepo, remote: Remote, oid: string, remoteRef: string, force: boolean) {
@@ -198,7 +224,12 @@ async function pushFrom(repo: LocalRepo, remote: Remote, oid: string, remoteRef:
   }
 }
 
-function succeeded(repo: LocalRepo, commit: string, branch: string | undefined, cfg: GitPushConfig): StepResult {
+function succeeded(
+  repo: LocalRepo,
+  commit: string,
+  branch: string | undefined,
+  cfg: GitPushConfig,
+): StepResult {
   const output: Record<string, unknown> = { commit }
   if (branch) output.branch = branch
   const url = commitURL(repo.url, commit, cfg.provider)

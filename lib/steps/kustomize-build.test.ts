@@ -26,12 +26,14 @@ const tree: Record<string, string> = {
   'src/base/kustomization.yaml': 'resources:\n- deployment.yaml\n- service.yaml\n- namespace.yaml\n',
   'src/base/deployment.yaml':
     'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.25\n',
-  'src/base/service.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n',
+  'src/base/service.yaml':
+    'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n',
   'src/base/namespace.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n',
   'src/overlays/dev/kustomization.yaml':
     'resources:\n- ../../base\nnamespace: dev\nimages:\n- name: nginx\n  newTag: "1.27"\npatches:\n- path: ../../patches/replicas.yaml\n',
   // A patch outside the overlay's root: allowed, as Kargo lifts kustomize's load restrictions.
-  'src/patches/replicas.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n',
+  'src/patches/replicas.yaml':
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n',
   'src/broken/kustomization.yaml': 'resources:\n- missing.yaml\n',
 }
 
@@ -54,7 +56,9 @@ describe('kustomize-build', () => {
     async ({ outPath }) => {
       expect(await run({ path: './src/overlays/dev', outPath })).toEqual({ status: 'Succeeded' })
       const text = fs.readFileSync(path.join(workDir, outPath), 'utf8')
-      const docs = text.split(/^---$/m).map((d) => parse(d) as { kind: string; metadata: { namespace?: string } })
+      const docs = text
+        .split(/^---$/m)
+        .map((d) => parse(d) as { kind: string; metadata: { namespace?: string } })
       expect(docs.map((d) => d.kind)).toEqual(['Namespace', 'Service', 'Deployment'])
       expect(text).toContain('image: nginx:1.27')
       expect(text).toContain('replicas: 3')
@@ -107,13 +111,33 @@ describe('kustomize-build', () => {
   })
 
   it.each([
-    { name: 'a broken kustomization', config: { path: 'src/broken', outPath: 'out/m.yaml' }, error: /kustomize build failed: .*missing.yaml/ },
-    { name: 'a path escaping the workspace', config: { path: '../', outPath: 'out/m.yaml' }, error: /escapes the promotion workspace/ },
-    { name: 'an outPath escaping the workspace', config: { path: 'src/base', outPath: '../m.yaml' }, error: /outPath .* escapes/ },
+    {
+      name: 'a broken kustomization',
+      config: { path: 'src/broken', outPath: 'out/m.yaml' },
+      error: /kustomize build failed: .*missing.yaml/,
+    },
+    {
+      name: 'a path escaping the workspace',
+      config: { path: '../', outPath: 'out/m.yaml' },
+      error: /escapes the promotion workspace/,
+    },
+    {
+      name: 'an outPath escaping the workspace',
+      config: { path: 'src/base', outPath: '../m.yaml' },
+      error: /outPath .* escapes/,
+    },
   ])('fails terminally on $name', async ({ config, error }) => {
     const result = run(config)
     await expect(result).rejects.toBeInstanceOf(TerminalError)
     await expect(result).rejects.toThrow(error)
+  })
+
+  it('refuses an outPath that leads outside the workspace through a symlink', async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'))
+    fs.symlinkSync(outside, path.join(workDir, 'src/link'))
+    const result = run({ path: 'src/base', outPath: 'src/link/m.yaml' })
+    await expect(result).rejects.toThrow(/leads outside the promotion workspace through a symlink/)
+    expect(fs.readdirSync(outside)).toEqual([])
   })
 
   it('does not show the workspace path in errors', async () => {
@@ -138,9 +162,24 @@ describe('findKustomize / runKustomizeBuild (lib/tools/kustomize.ts)', () => {
   const sys = '/usr/bin:/bin'
 
   it.each([
-    { name: 'KUSTOMIZE_BIN first', env: { KUSTOMIZE_BIN: custom, PATH: `${bin}/path:${sys}` }, source: 'KUSTOMIZE_BIN', out: `custom build ${bin}` },
-    { name: 'kustomize on PATH', env: { PATH: `${bin}/path:${bin}/kubectl-only` }, source: 'PATH', out: `path build ${bin}` },
-    { name: 'kubectl kustomize last', env: { PATH: `${bin}/kubectl-only` }, source: 'kubectl', out: `kubectl kustomize ${bin}` },
+    {
+      name: 'KUSTOMIZE_BIN first',
+      env: { KUSTOMIZE_BIN: custom, PATH: `${bin}/path:${sys}` },
+      source: 'KUSTOMIZE_BIN',
+      out: `custom build ${bin}`,
+    },
+    {
+      name: 'kustomize on PATH',
+      env: { PATH: `${bin}/path:${bin}/kubectl-only` },
+      source: 'PATH',
+      out: `path build ${bin}`,
+    },
+    {
+      name: 'kubectl kustomize last',
+      env: { PATH: `${bin}/kubectl-only` },
+      source: 'kubectl',
+      out: `kubectl kustomize ${bin}`,
+    },
   ])('uses $name', async ({ env, source, out }) => {
     expect(findKustomize(env).source).toBe(source)
     expect((await runKustomizeBuild(bin, { env })).trim()).toBe(out)
@@ -162,7 +201,11 @@ describe('findKustomize / runKustomizeBuild (lib/tools/kustomize.ts)', () => {
 
   it.each([
     { name: 'nothing is installed', env: { PATH: `${bin}/empty` }, error: /kustomize is not installed/ },
-    { name: 'KUSTOMIZE_BIN is not executable', env: { KUSTOMIZE_BIN: `${bin}/nope`, PATH: sys }, error: /not an executable/ },
+    {
+      name: 'KUSTOMIZE_BIN is not executable',
+      env: { KUSTOMIZE_BIN: `${bin}/nope`, PATH: sys },
+      error: /not an executable/,
+    },
   ])('is a TerminalError when $name', ({ env, error }) => {
     expect(() => findKustomize(env)).toThrow(TerminalError)
     expect(() => findKustomize(env)).toThrow(error)

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { TerminalError } from '../errors.js'
 import { runKustomizeBuild } from '../tools/kustomize.js'
 import type { Step, StepContext, StepResult } from './types.js'
-import { resolveInWorkspace } from './workspace.js'
+import { resolveInWorkspaceReal } from '../git/safe-path.js'
 
 /*
  * `kustomize-build`: renders a Kustomization with the real kustomize (lib/tools/kustomize.ts) and writes the result
@@ -39,8 +39,8 @@ export const kustomizeBuild: Step<KustomizeBuildConfig> = {
   config: KustomizeBuildConfigSchema,
   defaultTimeoutMs: 5 * 60_000,
   async run(ctx: StepContext, cfg: KustomizeBuildConfig): Promise<StepResult> {
-    const dir = resolveInWorkspace(ctx.workDir, cfg.path)
-    const outPath = resolveInWorkspace(ctx.workDir, cfg.outPath, 'outPath')
+    const dir = resolveInWorkspaceReal(ctx.workDir, cfg.path)
+    const outPath = resolveInWorkspaceReal(ctx.workDir, cfg.outPath, 'outPath')
     const rendered = await runKustomizeBuild(dir, {
       enableHelm: true,
       helmApiVersions: cfg.plugin?.helm?.apiVersions,
@@ -79,26 +79,41 @@ interface Resource {
 export function splitResources(rendered: string, format: 'kargo' | 'kustomize'): Map<string, string> {
   const resources: Resource[] = []
   for (const doc of parseAllDocuments(rendered)) {
-    if (doc.errors.length > 0) throw new TerminalError(`could not parse kustomize output: ${doc.errors[0]?.message}`)
+    if (doc.errors.length > 0)
+      throw new TerminalError(`could not parse kustomize output: ${doc.errors[0]?.message}`)
     const body: unknown = doc.toJS()
     if (body === null || typeof body !== 'object') continue
     const meta = z
       .object({
         apiVersion: z.string().default(''),
         kind: z.string().default(''),
-        metadata: z.object({ name: z.string().default(''), namespace: z.string().default('') }).default({ name: '', namespace: '' }),
+        metadata: z
+          .object({ name: z.string().default(''), namespace: z.string().default('') })
+          .default({ name: '', namespace: '' }),
       })
       .parse(body)
-    resources.push({ apiVersion: meta.apiVersion, kind: meta.kind, name: meta.metadata.name, namespace: meta.metadata.namespace, body })
+    resources.push({
+      apiVersion: meta.apiVersion,
+      kind: meta.kind,
+      name: meta.metadata.name,
+      namespace: meta.metadata.namespace,
+      body,
+    })
   }
-  const namespaces = new Set(resources.filter((r) => !CLUSTER_SCOPED.has(r.kind)).map((r) => r.namespace || 'default'))
+  const namespaces = new Set(
+    resources.filter((r) => !CLUSTER_SCOPED.has(r.kind)).map((r) => r.namespace || 'default'),
+  )
   const multipleNamespaces = namespaces.size > 1
   const files = new Map<string, string>()
   // Namespaced resources first, then cluster-scoped ones, as kustomize's writer (and so Kargo) orders them.
-  const ordered = [...resources.filter((r) => !CLUSTER_SCOPED.has(r.kind)), ...resources.filter((r) => CLUSTER_SCOPED.has(r.kind))]
+  const ordered = [
+    ...resources.filter((r) => !CLUSTER_SCOPED.has(r.kind)),
+    ...resources.filter((r) => CLUSTER_SCOPED.has(r.kind)),
+  ]
   for (const res of ordered) {
     const scoped = !CLUSTER_SCOPED.has(res.kind)
-    const name = format === 'kargo' ? kargoFileName(res) : kustomizeFileName(res, scoped && multipleNamespaces)
+    const name =
+      format === 'kargo' ? kargoFileName(res) : kustomizeFileName(res, scoped && multipleNamespaces)
     validateFileName(name)
     files.set(name, stringify(res.body, { sortMapEntries: true, indentSeq: false, lineWidth: 0 }))
   }
@@ -123,7 +138,14 @@ function kustomizeFileName(res: Resource, withNamespace: boolean): string {
 
 /** A generated name must be a plain file name: rendered metadata is untrusted and must not steer the write. */
 function validateFileName(name: string): void {
-  if (name === '' || name === '.' || name === '..' || /[/\\]/.test(name) || path.isAbsolute(name) || path.normalize(name) !== name) {
+  if (
+    name === '' ||
+    name === '.' ||
+    name === '..' ||
+    /[/\\]/.test(name) ||
+    path.isAbsolute(name) ||
+    path.normalize(name) !== name
+  ) {
     throw new TerminalError(`unsafe generated resource filename "${name}"`)
   }
 }

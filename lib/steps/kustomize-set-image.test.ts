@@ -4,7 +4,12 @@ import path from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { TerminalError } from '../errors.js'
 import { runKustomizeBuild } from '../tools/kustomize.js'
-import { buildCommitMessage, kustomizeSetImage, setImages, type KustomizeImage } from './kustomize-set-image.js'
+import {
+  buildCommitMessage,
+  kustomizeSetImage,
+  setImages,
+  type KustomizeImage,
+} from './kustomize-set-image.js'
 import type { FreightCollection, StepContext } from './types.js'
 
 const DIGEST = 'sha256:2b1af44edf0ddb4dd2d75b2c9c4cd5e68e7c374dd5960fffa24e15d359ab9d61'
@@ -102,7 +107,14 @@ describe('kustomize-set-image', () => {
     },
     {
       name: 'a digest, a name and a newName',
-      images: [{ image: 'ghcr.io/vfarcic/silly-demo', name: 'nginx', newName: 'mirror.example.com/nginx', digest: DIGEST }],
+      images: [
+        {
+          image: 'ghcr.io/vfarcic/silly-demo',
+          name: 'nginx',
+          newName: 'mirror.example.com/nginx',
+          digest: DIGEST,
+        },
+      ],
       entries: `- name: nginx\n  newName: mirror.example.com/nginx\n  digest: ${DIGEST}\n`,
       rendered: ['ghcr.io/vfarcic/silly-demo:1.0.0', `mirror.example.com/nginx@${DIGEST}`],
       message: `Updated ./src/kustomize/base to use new image\n\n- mirror.example.com/nginx@${DIGEST}`,
@@ -122,13 +134,16 @@ describe('kustomize-set-image', () => {
       ],
       entries: '- name: ghcr.io/vfarcic/silly-demo\n  newTag: 1.5.0\n- name: nginx\n  newTag: "1.27"\n',
       rendered: ['ghcr.io/vfarcic/silly-demo:1.5.0', 'nginx:1.27'],
-      message: 'Updated ./src/kustomize/base to use new images\n\n- ghcr.io/vfarcic/silly-demo:1.5.0\n- nginx:1.27',
+      message:
+        'Updated ./src/kustomize/base to use new images\n\n- ghcr.io/vfarcic/silly-demo:1.5.0\n- nginx:1.27',
     },
   ])('$name', async ({ images, entries, rendered, message }) => {
     const result = await run({ path: './src/kustomize/base', ...(images ? { images } : {}) })
     expect(result).toEqual({ status: 'Succeeded', output: { commitMessage: message } })
     // Comments and key order survive; images is appended in kustomize's style.
-    expect(fs.readFileSync(path.join(base, 'kustomization.yaml'), 'utf8')).toBe(`${kustomizationAfter}images:\n${entries}`)
+    expect(fs.readFileSync(path.join(base, 'kustomization.yaml'), 'utf8')).toBe(
+      `${kustomizationAfter}images:\n${entries}`,
+    )
     expect(await renderedImages()).toEqual(rendered)
   })
 
@@ -148,7 +163,10 @@ describe('kustomize-set-image', () => {
         '',
       ].join('\n'),
     )
-    const result = await run({ path: 'src/kustomize/base', images: [{ image: 'ghcr.io/vfarcic/silly-demo', tag: '1.4.300', newName: '*' }] })
+    const result = await run({
+      path: 'src/kustomize/base',
+      images: [{ image: 'ghcr.io/vfarcic/silly-demo', tag: '1.4.300', newName: '*' }],
+    })
     expect(fs.readFileSync(path.join(base, 'kustomization.yaml'), 'utf8')).toBe(
       [
         'images:',
@@ -164,7 +182,8 @@ describe('kustomize-set-image', () => {
     )
     // Kargo's message lists every image of the file, untouched ones included.
     expect(result.output).toEqual({
-      commitMessage: 'Updated src/kustomize/base to use new images\n\n- registry.example.com/silly-demo:1.4.300\n- zeta:9',
+      commitMessage:
+        'Updated src/kustomize/base to use new images\n\n- registry.example.com/silly-demo:1.4.300\n- zeta:9',
     })
     expect(await renderedImages()).toEqual(['registry.example.com/silly-demo:1.4.300', 'nginx:1.25'])
   })
@@ -212,7 +231,11 @@ describe('kustomize-set-image', () => {
 
   it.each([
     { name: 'without images (ambiguous)', config: { path: 'src/kustomize/base' }, error: /ambiguous/ },
-    { name: 'an image without fromOrigin', config: { path: 'src/kustomize/base', images: [{ image: 'ghcr.io/vfarcic/silly-demo' }] }, error: /disambiguate/ },
+    {
+      name: 'an image without fromOrigin',
+      config: { path: 'src/kustomize/base', images: [{ image: 'ghcr.io/vfarcic/silly-demo' }] },
+      error: /disambiguate/,
+    },
   ])('with two Warehouses providing the same image, fails $name', async ({ config, error }) => {
     const two: FreightCollection = {
       items: {
@@ -226,12 +249,21 @@ describe('kustomize-set-image', () => {
     }
     await expect(run(config, two)).rejects.toThrow(error)
     // fromOrigin picks one.
-    await run({ path: 'src/kustomize/base', images: [{ image: 'ghcr.io/vfarcic/silly-demo', fromOrigin: { kind: 'Warehouse', name: 'other' } }] }, two)
+    await run(
+      {
+        path: 'src/kustomize/base',
+        images: [{ image: 'ghcr.io/vfarcic/silly-demo', fromOrigin: { kind: 'Warehouse', name: 'other' } }],
+      },
+      two,
+    )
     expect(await renderedImages()).toContain('ghcr.io/vfarcic/silly-demo:9.9.9')
   })
 
   it.each([
-    { name: 'tag and digest together', config: { path: 'p', images: [{ image: 'a', tag: '1', digest: 'sha256:x' }] } },
+    {
+      name: 'tag and digest together',
+      config: { path: 'p', images: [{ image: 'a', tag: '1', digest: 'sha256:x' }] },
+    },
     { name: 'an image without a name', config: { path: 'p', images: [{ tag: '1' }] } },
     { name: 'an unknown field', config: { path: 'p', images: [{ image: 'a', version: '1' }] } },
   ])('rejects a config with $name', ({ config }) => {
@@ -248,15 +280,29 @@ describe('setImages', () => {
     },
     {
       name: 'flow style and quoting elsewhere are kept',
-      text: "resources: [a.yaml, 'b.yaml']\nnamePrefix: \"dev-\"\n",
-      expected: "resources: [ a.yaml, 'b.yaml' ]\nnamePrefix: \"dev-\"\nimages:\n- name: nginx\n  newTag: \"1.27\"\n",
+      text: 'resources: [a.yaml, \'b.yaml\']\nnamePrefix: "dev-"\n',
+      expected:
+        'resources: [ a.yaml, \'b.yaml\' ]\nnamePrefix: "dev-"\nimages:\n- name: nginx\n  newTag: "1.27"\n',
     },
   ])('on $name', ({ text, expected }) => {
     expect(setImages(text, { nginx: { name: 'nginx', newTag: '1.27' } }).text).toBe(expected)
   })
 
+  it.each([
+    { tag: '1.4.299', written: '1.4.299' },
+    { tag: '1.0', written: '"1.0"' },
+    { tag: '20231001', written: '"20231001"' },
+    { tag: 'true', written: '"true"' },
+    { tag: 'on', written: '"on"' },
+    { tag: 'latest', written: 'latest' },
+  ])('writes the tag $tag as $written, as yaml.v3 does', ({ tag, written }) => {
+    expect(setImages('', { a: { name: 'a', newTag: tag } }).text).toBe(`images:\n- name: a\n  newTag: ${written}\n`)
+  })
+
   it('rejects a file that is not a mapping', () => {
-    expect(() => setImages('- a\n- b\n', { nginx: { name: 'nginx', newTag: '1' } })).toThrow(/not a YAML mapping/)
+    expect(() => setImages('- a\n- b\n', { nginx: { name: 'nginx', newTag: '1' } })).toThrow(
+      /not a YAML mapping/,
+    )
   })
 })
 

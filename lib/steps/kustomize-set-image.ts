@@ -1,10 +1,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { Document, isMap, parseDocument } from 'yaml'
+import { Document, isMap, parseDocument, visit } from 'yaml'
 import { z } from 'zod'
 import { TerminalError } from '../errors.js'
 import type { FreightCollection, Step, StepContext, StepResult } from './types.js'
-import { resolveInWorkspace } from './workspace.js'
+import { resolveInWorkspaceReal } from '../git/safe-path.js'
 
 /*
  * `kustomize-set-image`: sets `images` entries of a Kustomization file the way `kustomize edit set image` and Kargo
@@ -47,6 +47,7 @@ export interface KustomizeImage {
   digest?: string
 }
 
+const YAML11_BOOL = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization']
 const PRESERVE = '*'
 
@@ -57,7 +58,9 @@ export const kustomizeSetImage: Step<KustomizeSetImageConfig> = {
   async run(ctx: StepContext, cfg: KustomizeSetImageConfig): Promise<StepResult> {
     const file = findKustomization(ctx.workDir, cfg.path)
     const targets =
-      cfg.images && cfg.images.length > 0 ? targetsFromConfig(cfg.images, ctx.freight) : targetsFromFreight(ctx.freight)
+      cfg.images && cfg.images.length > 0
+        ? targetsFromConfig(cfg.images, ctx.freight)
+        : targetsFromFreight(ctx.freight)
     const label = path.relative(ctx.workDir, file)
     if (Object.keys(targets).length === 0) {
       ctx.log('the Freight has no images; nothing to set')
@@ -73,7 +76,7 @@ export const kustomizeSetImage: Step<KustomizeSetImageConfig> = {
 
 /** The one Kustomization file in `dir` (kustomization.yaml, .yml or Kustomization); none or several is an error. */
 export function findKustomization(workDir: string, dir: string): string {
-  const abs = resolveInWorkspace(workDir, dir)
+  const abs = resolveInWorkspaceReal(workDir, dir)
   const found = KUSTOMIZATION_FILES.map((name) => path.join(abs, name)).filter((p) => {
     try {
       return fs.lstatSync(p).isFile()
@@ -81,15 +84,21 @@ export function findKustomization(workDir: string, dir: string): string {
       return false
     }
   })
-  if (found.length === 0) throw new TerminalError(`could not find any Kustomization files in "${dir}"`, { data: { path: dir } })
+  if (found.length === 0)
+    throw new TerminalError(`could not find any Kustomization files in "${dir}"`, { data: { path: dir } })
   if (found.length > 1) {
     const names = found.map((p) => path.basename(p)).join(', ')
-    throw new TerminalError(`ambiguous result: found multiple Kustomization files in "${dir}": ${names}`, { data: { path: dir } })
+    throw new TerminalError(`ambiguous result: found multiple Kustomization files in "${dir}": ${names}`, {
+      data: { path: dir },
+    })
   }
   return found[0] ?? ''
 }
 
-function targetsFromConfig(images: ImageConfig[], freight: FreightCollection): Record<string, KustomizeImage> {
+function targetsFromConfig(
+  images: ImageConfig[],
+  freight: FreightCollection,
+): Record<string, KustomizeImage> {
   const targets: Record<string, KustomizeImage> = {}
   for (const img of images) {
     const target: KustomizeImage = { name: img.name || img.image }
@@ -121,7 +130,9 @@ function findFreightImage(
     if (image) matches.push(image)
   }
   if (matches.length === 0) {
-    throw new TerminalError(`unable to discover image for "${repoURL}": image from repo ${repoURL} not found in referenced Freight`)
+    throw new TerminalError(
+      `unable to discover image for "${repoURL}": image from repo ${repoURL} not found in referenced Freight`,
+    )
   }
   if (matches.length > 1) {
     throw new TerminalError(
@@ -166,7 +177,14 @@ export function setImages(
   const doc: Document = parsed.contents === null ? new Document({}) : parsed
   if (!isMap(doc.contents)) throw new TerminalError(`${label} is not a YAML mapping`)
   const merged = mergeImages(currentImages(doc, label), targets)
-  doc.set('images', doc.createNode(merged.images.map(ordered)))
+  const images = doc.createNode(merged.images.map(ordered))
+  // yaml.v3 (kustomize, Kargo) also quotes YAML 1.1 booleans such as `yes` or `on`; do the same.
+  visit(images, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && YAML11_BOOL.test(node.value)) node.type = 'QUOTE_DOUBLE'
+    },
+  })
+  doc.set('images', images)
   return { text: doc.toString({ indentSeq: false, lineWidth: 0 }), forMessage: merged.forMessage }
 }
 
@@ -182,7 +200,8 @@ function currentImages(doc: Document, label: string): KustomizeImage[] {
   const raw: unknown = doc.toJS().images
   if (raw === undefined || raw === null) return []
   const parsed = z.array(CurrentImageSchema).safeParse(raw)
-  if (!parsed.success) throw new TerminalError(`could not decode images field in ${label}: ${parsed.error.issues[0]?.message}`)
+  if (!parsed.success)
+    throw new TerminalError(`could not decode images field in ${label}: ${parsed.error.issues[0]?.message}`)
   return parsed.data
 }
 
@@ -197,7 +216,10 @@ export interface MergedImages {
 }
 
 /** Kargo's merge: targets replace entries of the same name (`*` keeps the old field), sorted by name. */
-export function mergeImages(current: KustomizeImage[], targets: Record<string, KustomizeImage>): MergedImages {
+export function mergeImages(
+  current: KustomizeImage[],
+  targets: Record<string, KustomizeImage>,
+): MergedImages {
   const byName = new Map<string, KustomizeImage>(Object.entries(targets).map(([k, v]) => [k, { ...v }]))
   for (const img of current) {
     const target = byName.get(img.name)

@@ -32,9 +32,12 @@ export function findKustomize(env: NodeJS.ProcessEnv = process.env): KustomizeCo
 function locate(env: NodeJS.ProcessEnv): KustomizeCommand {
   if (env.KUSTOMIZE_BIN) {
     if (!isExecutable(env.KUSTOMIZE_BIN)) {
-      throw new TerminalError(`KUSTOMIZE_BIN is set to ${env.KUSTOMIZE_BIN}, which is not an executable file`, {
-        data: { tool: 'kustomize' },
-      })
+      throw new TerminalError(
+        `KUSTOMIZE_BIN is set to ${env.KUSTOMIZE_BIN}, which is not an executable file`,
+        {
+          data: { tool: 'kustomize' },
+        },
+      )
     }
     return { command: env.KUSTOMIZE_BIN, prefix: ['build'], source: 'KUSTOMIZE_BIN' }
   }
@@ -106,7 +109,11 @@ export async function runKustomizeBuild(dir: string, opts: KustomizeBuildOptions
   const hide = (text: string): string => (opts.hidePath ? text.split(opts.hidePath).join('.') : text)
 
   return new Promise<string>((resolve, reject) => {
-    const child = spawn(tool.command, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal })
+    const child = spawn(tool.command, args, {
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: opts.signal,
+    })
     const out: Buffer[] = []
     const err: Buffer[] = []
     let timedOut = false
@@ -118,17 +125,35 @@ export async function runKustomizeBuild(dir: string, opts: KustomizeBuildOptions
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
     child.on('error', (error) => {
       clearTimeout(timer)
-      reject(new UpstreamError(`could not run kustomize (${tool.command}): ${error.message}`, { data: { tool: 'kustomize' } }))
+      reject(
+        new UpstreamError(`could not run kustomize (${tool.command}): ${error.message}`, {
+          data: { tool: 'kustomize' },
+        }),
+      )
     })
     child.on('close', (code) => {
       clearTimeout(timer)
       if (timedOut) {
-        reject(new UpstreamError(`kustomize build timed out after ${timeoutMs} ms`, { data: { tool: 'kustomize' } }))
+        reject(
+          new UpstreamError(`kustomize build timed out after ${timeoutMs} ms`, {
+            data: { tool: 'kustomize' },
+          }),
+        )
       } else if (code === 0) {
         resolve(Buffer.concat(out).toString('utf8'))
       } else {
-        const message = hide(Buffer.concat(err).toString('utf8').trim().replace(/^Error: /, '')) || `exit code ${code}`
-        reject(new TerminalError(`kustomize build failed: ${message}`, { data: { tool: 'kustomize', exitCode: code } }))
+        const message =
+          hide(
+            Buffer.concat(err)
+              .toString('utf8')
+              .trim()
+              .replace(/^Error: /, ''),
+          ) || `exit code ${code}`
+        reject(
+          new TerminalError(`kustomize build failed: ${message}`, {
+            data: { tool: 'kustomize', exitCode: code },
+          }),
+        )
       }
     })
   })

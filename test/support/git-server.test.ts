@@ -29,12 +29,19 @@ describe('startGitServer', () => {
   })
 
   it('serves a repository created from files to the git CLI, and logs the requests', async () => {
-    const url = await server.createRepo('app', { 'README.md': 'hello\n', 'k8s/app.yaml': 'kind: ConfigMap\n' })
+    const url = await server.createRepo('app', {
+      'README.md': 'hello\n',
+      'k8s/app.yaml': 'kind: ConfigMap\n',
+    })
     expect(url).toBe(`${server.url}/app.git`)
     server.requests.length = 0
     await cli(['clone', '--quiet', url, path.join(tmp, 'app')])
     expect(fs.readFileSync(path.join(tmp, 'app', 'k8s', 'app.yaml'), 'utf8')).toBe('kind: ConfigMap\n')
-    expect(server.requests[0]).toMatchObject({ method: 'GET', path: '/app.git/info/refs', query: 'service=git-upload-pack' })
+    expect(server.requests[0]).toMatchObject({
+      method: 'GET',
+      path: '/app.git/info/refs',
+      query: 'service=git-upload-pack',
+    })
     expect(server.count('/git-upload-pack', 'POST')).toBeGreaterThanOrEqual(1)
   })
 
@@ -42,16 +49,34 @@ describe('startGitServer', () => {
     const dir = path.join(tmp, 'app')
     fs.writeFileSync(path.join(dir, 'new.txt'), 'new\n')
     await cli(['add', '.'], dir)
-    await cli(['-c', 'user.name=T', '-c', 'user.email=t@example.com', 'commit', '--quiet', '-m', 'add new'], dir)
+    await cli(
+      ['-c', 'user.name=T', '-c', 'user.email=t@example.com', 'commit', '--quiet', '-m', 'add new'],
+      dir,
+    )
     await cli(['push', '--quiet', 'origin', 'HEAD:main'], dir)
     expect(await server.readFile('app', 'main', 'new.txt')).toBe('new\n')
     expect((await server.log('app', 'main'))[0]?.message).toBe('add new')
   })
 
   it.each<{ name: string; files: GitFiles; opts: CommitOptions; expected: string[] }>([
-    { name: 'adds and changes files on top of the branch', files: { 'a.txt': 'A' }, opts: {}, expected: ['README.md', 'a.txt', 'k8s/app.yaml', 'new.txt'] },
-    { name: 'deletes a file given as null', files: { 'new.txt': null }, opts: {}, expected: ['README.md', 'a.txt', 'k8s/app.yaml'] },
-    { name: 'replaces the whole tree', files: { 'only.txt': 'x' }, opts: { replace: true }, expected: ['only.txt'] },
+    {
+      name: 'adds and changes files on top of the branch',
+      files: { 'a.txt': 'A' },
+      opts: {},
+      expected: ['README.md', 'a.txt', 'k8s/app.yaml', 'new.txt'],
+    },
+    {
+      name: 'deletes a file given as null',
+      files: { 'new.txt': null },
+      opts: {},
+      expected: ['README.md', 'a.txt', 'k8s/app.yaml'],
+    },
+    {
+      name: 'replaces the whole tree',
+      files: { 'only.txt': 'x' },
+      opts: { replace: true },
+      expected: ['only.txt'],
+    },
   ])('commit() $name', async ({ files, opts, expected }) => {
     const before = await server.head('app', 'main')
     const sha = await server.commit('app', 'main', files, { message: 'server side', ...opts })
@@ -91,7 +116,11 @@ describe('startGitServer with basic auth', () => {
   it.each([
     { name: 'no credentials', header: undefined, status: 401 },
     { name: 'wrong password', header: `Basic ${Buffer.from('kargo:wrong').toString('base64')}`, status: 401 },
-    { name: 'right credentials', header: `Basic ${Buffer.from('kargo:s3cret-token').toString('base64')}`, status: 200 },
+    {
+      name: 'right credentials',
+      header: `Basic ${Buffer.from('kargo:s3cret-token').toString('base64')}`,
+      status: 200,
+    },
   ])('$name → HTTP $status', async ({ header, status }) => {
     const res = await fetch(`${server.url}/private.git/info/refs?service=git-upload-pack`, {
       headers: header ? { authorization: header } : {},

@@ -21,7 +21,10 @@ export interface GitRequest {
 }
 
 /** Files of a commit: path → content (`{ content, executable: true }` for mode 100755); `null` deletes the path. */
-export type GitFiles = Record<string, string | Uint8Array | { content: string | Uint8Array; executable: boolean } | null>
+export type GitFiles = Record<
+  string,
+  string | Uint8Array | { content: string | Uint8Array; executable: boolean } | null
+>
 
 export interface CommitOptions {
   message?: string
@@ -118,7 +121,12 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const authorized = checkAuth(req.headers.authorization)
-    const entry: GitRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), authorized }
+    const entry: GitRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.search.slice(1),
+      authorized,
+    }
     requests.push(entry)
     if (api.beforeRequest) await api.beforeRequest(entry)
     if (!authorized) {
@@ -161,7 +169,11 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
     if (!header?.startsWith('Basic ')) return false
     const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8')
     const colon = decoded.indexOf(':')
-    return colon >= 0 && decoded.slice(0, colon) === opts.auth.username && decoded.slice(colon + 1) === opts.auth.password
+    return (
+      colon >= 0 &&
+      decoded.slice(0, colon) === opts.auth.username &&
+      decoded.slice(colon + 1) === opts.auth.password
+    )
   }
 
   function repoDirName(name: string): string {
@@ -182,7 +194,12 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
     return api.repoURL(name)
   }
 
-  async function commit(name: string, branch: string, files: GitFiles, o: CommitOptions = {}): Promise<string> {
+  async function commit(
+    name: string,
+    branch: string,
+    files: GitFiles,
+    o: CommitOptions = {},
+  ): Promise<string> {
     const dir = repoDir(name)
     const ref = `refs/heads/${branch}`
     const parent = await head(name, branch)
@@ -210,10 +227,22 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
         added.push(file)
       }
       if (removed.length > 0) {
-        await git(dir, ['update-index', '--force-remove', '-z', '--stdin'], { ...env, GIT_WORK_TREE: work }, removed.join('\0') + '\0', work)
+        await git(
+          dir,
+          ['update-index', '--force-remove', '-z', '--stdin'],
+          { ...env, GIT_WORK_TREE: work },
+          removed.join('\0') + '\0',
+          work,
+        )
       }
       if (added.length > 0) {
-        await git(dir, ['update-index', '--add', '-z', '--stdin'], { ...env, GIT_WORK_TREE: work }, added.join('\0') + '\0', work)
+        await git(
+          dir,
+          ['update-index', '--add', '-z', '--stdin'],
+          { ...env, GIT_WORK_TREE: work },
+          added.join('\0') + '\0',
+          work,
+        )
       }
       const tree = (await git(dir, ['write-tree'], env)).trim()
       const author = o.author ?? DEFAULT_AUTHOR
@@ -235,7 +264,9 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
 
   async function head(name: string, branch: string): Promise<string | undefined> {
     try {
-      return (await git(repoDir(name), ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`])).trim()
+      return (
+        await git(repoDir(name), ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`])
+      ).trim()
     } catch {
       return undefined
     }
@@ -243,7 +274,10 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
 
   async function listFiles(name: string, ref: string): Promise<string[]> {
     const out = await git(repoDir(name), ['ls-tree', '-r', '-z', '--name-only', ref])
-    return out.split('\0').filter((f) => f !== '').sort()
+    return out
+      .split('\0')
+      .filter((f) => f !== '')
+      .sort()
   }
 
   async function readFile(name: string, ref: string, filePath: string): Promise<string | undefined> {
@@ -254,14 +288,21 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
     }
   }
 
-  async function log(name: string, ref: string): Promise<Array<{ sha: string; message: string; parents: string[] }>> {
+  async function log(
+    name: string,
+    ref: string,
+  ): Promise<Array<{ sha: string; message: string; parents: string[] }>> {
     const out = await git(repoDir(name), ['log', '-z', '--format=%H%x01%P%x01%B', ref])
     return out
       .split('\0')
       .filter((r) => r !== '')
       .map((record) => {
         const [sha = '', parents = '', message = ''] = record.split('\x01')
-        return { sha, message: message.replace(/\n+$/, ''), parents: parents.split(' ').filter((p) => p !== '') }
+        return {
+          sha,
+          message: message.replace(/\n+$/, ''),
+          parents: parents.split(' ').filter((p) => p !== ''),
+        }
       })
   }
 
@@ -324,7 +365,13 @@ async function gitExecPath(command: string): Promise<string> {
   return path.join(stdout.trim(), command)
 }
 
-function git(dir: string, args: string[], env: Record<string, string> = {}, input?: string, cwd = dir): Promise<string> {
+function git(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+  cwd = dir,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',

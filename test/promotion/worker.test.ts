@@ -1,0 +1,153 @@
+import os from 'node:os'
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import type { Actor } from '../../lib/auth/actor.js'
+import { promoteToStage } from '../../lib/promotion/create.js'
+import { workPromotion, type WorkerDeps } from '../../lib/promotion/worker.js'
+import { applyManifests } from '../../lib/resources/apply.js'
+import { parseManifests } from '../../lib/model/manifests.js'
+import { createFreight } from '../../lib/store/freight.js'
+import { requirePromotion } from '../../lib/store/promotions.js'
+import { sealer } from '../../lib/store/sealing.js'
+import { requireStage } from '../../lib/store/stages.js'
+import type { Step } from '../../lib/steps/types.js'
+import { freshDb } from '../support/stack.js'
+
+const admin: Actor = { name: 'tester', role: 'system-admin' }
+const seal = sealer(Buffer.alloc(32, 7).toString('base64'))
+
+/** Test-defined steps that record what they were given. */
+function recordingSteps() {
+  const calls: Array<{ kind: string; state?: unknown; config: unknown; outputs: unknown }> = []
+  const waiter: Step<{ times: number }> = {
+    kind: 'argocd-wait',
+    config: z.object({ times: z.coerce.number() }),
+    async run(ctx, config) {
+      calls.push({ kind: 'argocd-wait', state: ctx.state, config, outputs: ctx.outputs })
+      const seen = Number(ctx.state?.seen ?? 0) + 1
+      if (seen < config.times) return { status: 'Running', retryAfterMs: 10, state: { seen } }
+      return { status: 'Succeeded', output: { seen } }
+    },
+  }
+  const echo: Step<Record<string, unknown>> = {
+    kind: 'git-clear',
+    config: z.record(z.string(), z.unknown()),
+    async run(ctx, config) {
+      calls.push({ kind: 'git-clear', config, outputs: ctx.outputs })
+      if (config.fail) return { status: 'Failed', message: String(config.fail) }
+      return { status: 'Succeeded', output: { echoed: config } }
+    },
+  }
+  return { calls, steps: new Map<string, Step<unknown>>([[waiter.kind, waiter as Step<unknown>], [echo.kind, echo as Step<unknown>]]) }
+}
+
+async function setup(steps: string) {
+  const db = await freshDb()
+  const manifests = `apiVersion: kargo.akuity.io/v1alpha1
+kind: Project
+metadata: {name: demo}
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehouse
+metadata: {name: app, namespace: demo}
+spec:
+  subscriptions: [{image: {repoURL: example.com/app}}]
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Stage
+metadata: {name: test, namespace: demo}
+spec:
+  requestedFreight: [{origin: {kind: Warehouse, name: app}, sources: {direct: true}}]
+  vars:
+  - {name: greeting, value: hello}
+  promotionTemplate:
+    spec:
+      vars:
+      - {name: target, value: "stage/\${{ ctx.stage }}"}
+      steps:
+${steps}
+`
+  // Parsed without step-config checks: these tests use their own steps under built-in names.
+  await applyManifests({ db, sealer: seal }, parseManifests(manifests), 'upsert')
+  const { freight } = await createFreight(db, { project: 'demo', name: 'f'.repeat(40), alias: 'test-freight', origin: { kind: 'Warehouse', name: 'app' }, images: [{ repoURL: 'example.com/app', tag: '1.0.0', digest: 'sha256:abc' }], discoveredAt: new Date() })
+  const queued: string[] = []
+  const promotion = await promoteToStage({ db, enqueuePromotion: async (m) => void queued.push(m.promotion) }, { project: 'demo', stage: 'test', selector: { freight: freight.metadata.name }, actor: admin, manual: true })
+  return { db, promotion, queued }
+}
+
+function deps(db: WorkerDeps['db'], steps: WorkerDeps['steps'], holder = 'w1'): WorkerDeps {
+  return { db, sealer: seal, steps, holder, workRoot: fs.mkdtempSync(path.join(os.tmpdir(), 'tb-worker-')) }
+}
+
+describe('the promotion worker', () => {
+  it('runs steps with vars and outputs, hands a waiting step its state back, and completes the Stage', async () => {
+    const { db, promotion, queued } = await setup(`      - uses: git-clear
+        as: first
+        config: {path: "\${{ vars.target }}", who: "\${{ vars.greeting }}", n: "\${{ 41 + 1 }}"}
+      - uses: argocd-wait
+        as: wait
+        config: {times: 3}
+      - uses: git-clear
+        config: {previous: "\${{ outputs.first.echoed.path }}", seen: "\${{ outputs.wait.seen }}"}`)
+    expect(queued).toEqual([promotion.metadata.name])
+    const { calls, steps } = recordingSteps()
+    const worker = deps(db, steps)
+    const results = []
+    for (let i = 0; i < 5; i++) {
+      const result = await workPromotion({ ...worker, holder: `delivery-${i}` }, 'demo', promotion.metadata.name)
+      results.push(result.done)
+      if (result.done) break
+    }
+    expect(results).toEqual([false, false, true])
+    expect(calls.map((c) => c.kind)).toEqual(['git-clear', 'argocd-wait', 'argocd-wait', 'argocd-wait', 'git-clear'])
+    expect(calls[0]!.config).toEqual({ path: 'stage/test', who: 'hello', n: 42 })
+    expect(calls.filter((c) => c.kind === 'argocd-wait').map((c) => c.state)).toEqual([undefined, { seen: 1 }, { seen: 2 }])
+    expect(calls[4]!.config).toEqual({ previous: 'stage/test', seen: 3 })
+    const done = await requirePromotion(db, 'demo', promotion.metadata.name)
+    expect(done.status.phase).toBe('Succeeded')
+    expect(done.status.lease).toBeUndefined()
+    expect(done.status.stepExecutionMetadata!.map((s) => [s.alias, s.status])).toEqual([['first', 'Succeeded'], ['wait', 'Succeeded'], ['step-2', 'Succeeded']])
+    const stage = await requireStage(db, 'demo', 'test')
+    expect(stage.status.currentPromotion).toBeUndefined()
+    expect(stage.status.lastPromotion?.name).toBe(promotion.metadata.name)
+    expect(stage.status.freightHistory?.[0]?.items['Warehouse/app']?.name).toBe('f'.repeat(40))
+  })
+
+  it('acknowledges a duplicate delivery of a finished Promotion without running a step', async () => {
+    const { db, promotion } = await setup(`      - uses: git-clear
+        config: {a: 1}`)
+    const { calls, steps } = recordingSteps()
+    expect(await workPromotion(deps(db, steps), 'demo', promotion.metadata.name)).toEqual({ done: true })
+    expect(await workPromotion(deps(db, steps, 'w2'), 'demo', promotion.metadata.name)).toEqual({ done: true })
+    expect(calls).toHaveLength(1)
+  })
+
+  it('keeps a second delivery off a Promotion another worker holds', async () => {
+    const { db, promotion } = await setup(`      - uses: argocd-wait
+        config: {times: 2}`)
+    const { calls, steps } = recordingSteps()
+    const { updateResource } = await import('../../lib/store/resources.js')
+    await updateResource(db, { project: 'demo', kind: 'Promotion', name: promotion.metadata.name }, (r) => ({ ...r, status: { ...r.status, lease: { holder: 'someone-else', until: new Date(Date.now() + 60_000).toISOString() } } }))
+    const result = await workPromotion(deps(db, steps), 'demo', promotion.metadata.name)
+    expect(result).toMatchObject({ done: false, reason: 'leased by someone-else' })
+    expect(calls).toHaveLength(0)
+  })
+
+  it('fails the Promotion on a failing step, skips the rest, and releases the Stage', async () => {
+    const { db, promotion } = await setup(`      - uses: git-clear
+        config: {fail: "no luck"}
+      - uses: git-clear
+        config: {never: true}`)
+    const { calls, steps } = recordingSteps()
+    expect(await workPromotion(deps(db, steps), 'demo', promotion.metadata.name)).toEqual({ done: true })
+    const done = await requirePromotion(db, 'demo', promotion.metadata.name)
+    expect(done.status.phase).toBe('Failed')
+    expect(done.status.message).toContain('no luck')
+    expect(calls).toHaveLength(1)
+    const stage = await requireStage(db, 'demo', 'test')
+    expect(stage.status.currentPromotion).toBeUndefined()
+    expect(stage.status.lastPromotion?.status?.phase).toBe('Failed')
+  })
+})

@@ -220,6 +220,20 @@ export function buildProgram(out: Out = { log: (l) => console.log(l), error: (l)
     })
 
   program
+    .command('verify')
+    .description("re-run (or with --abort, stop) the verification of a Stage's current Freight")
+    .argument('<kind>', 'stage')
+    .argument('<name>', 'the Stage')
+    .requiredOption('-p, --project <project>', 'project')
+    .option('--abort', 'abort the running verification', false)
+    .action(async (kind: string, name: string, opts: { project: string; abort: boolean }) => {
+      if (!/^stages?$/.test(kind)) throw new UsageError(`can only verify a stage (got "${kind}")`)
+      const base = `/v1beta1/projects/${encodeURIComponent(opts.project)}/stages/${encodeURIComponent(name)}/verification`
+      await client().post(opts.abort ? `${base}/abort` : base)
+      out.log(opts.abort ? `verification of stage ${name} aborted` : `verification of stage ${name} requested`)
+    })
+
+  program
     .command('create')
     .description('create things that are not manifests')
     .command('token')

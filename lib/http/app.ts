@@ -7,6 +7,7 @@ import { errorBody, handleError } from './errors.js'
 import { openApiDocument } from './openapi.js'
 import { projectRoutes } from './routes/projects.js'
 import { promotionRoutes } from './routes/promotions.js'
+import { verificationRoutes } from './routes/verification.js'
 import { resourcesRoutes } from './routes/resources.js'
 import { tokenRoutes } from './routes/tokens.js'
 
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps) {
   api.use('*', bearerAuth(deps))
   api.route('/resources', resourcesRoutes(deps))
   api.route('/projects', promotionRoutes(deps))
+  api.route('/projects', verificationRoutes(deps))
   api.route('/projects', projectRoutes(deps))
   api.route('/', tokenRoutes(deps))
   app.route('/v1beta1', api)

@@ -1,4 +1,7 @@
 import { argoCDClientProviderFromEnv } from '../argocd/provider.js'
+import { ArgoCDAppHealthCheckSchema, checkArgoCDHealth } from '../argocd/health.js'
+import { runStageVerification } from '../reconcile/analysis.js'
+import type { Stage } from '../store/stages.js'
 import { pollDueWarehouses, pollWarehouse, type PollDeps } from '../discovery/poller.js'
 import { createTokenCache } from '../discovery/oci/registry-client.js'
 import type { PromoteDeps } from '../promotion/create.js'
@@ -15,7 +18,7 @@ const tokenCache = createTokenCache()
 
 /** The step registry for this process, with Argo CD configured from the environment. */
 export function promotionStepDeps(_ctx: RuntimeContext): ReadonlyMap<string, Step<unknown>> {
-  steps ??= builtinSteps({ argocd: { argocd: argoCDClientProviderFromEnv() } })
+  steps ??= builtinSteps({ argocd: { argocd: argocdProvider } })
   return steps
 }
 
@@ -32,8 +35,29 @@ export function promoteDeps(ctx: RuntimeContext): PromoteDeps {
   return { db: ctx.db, enqueuePromotion: enqueuer(ctx) }
 }
 
+const argocdProvider = argoCDClientProviderFromEnv()
+
+/** Health of a Stage from the Argo CD apps its last Promotion registered; NotApplicable when there are none. */
+export async function stageHealth(ctx: RuntimeContext, stage: Stage): Promise<Awaited<ReturnType<NonNullable<ReconcileDeps['stageHealth']>>>> {
+  const checks = (stage.status.healthChecks ?? []).map((c) => ArgoCDAppHealthCheckSchema.parse(c))
+  if (checks.length === 0) return { status: 'NotApplicable' }
+  if (!ctx.config.ARGOCD_SERVER) return { status: 'Unknown', issues: ['Argo CD is not configured (ARGOCD_SERVER); cannot assess health'] }
+  const result = await checkArgoCDHealth(await argocdProvider(stage.project), checks)
+  return {
+    status: result.status,
+    argoCDApps: result.apps.map((a) => ({ name: a.name, namespace: a.namespace, status: a.status, ...(a.message ? { message: a.message } : {}) })),
+    ...(result.status !== 'Healthy' ? { issues: result.apps.filter((a) => a.status !== 'Healthy').map((a) => `${a.name}: ${a.status}${a.message ? ` (${a.message})` : ''}`) } : {}),
+  }
+}
+
 export function reconcileDeps(ctx: RuntimeContext): ReconcileDeps {
-  return { ...promoteDeps(ctx), redrive: enqueuer(ctx), log: (line) => console.log(line) }
+  return {
+    ...promoteDeps(ctx),
+    redrive: enqueuer(ctx),
+    stageHealth: (stage) => stageHealth(ctx, stage),
+    runVerification: (stage) => runStageVerification({ db: ctx.db }, stage),
+    log: (line) => console.log(line),
+  }
 }
 
 /** Discovery wired to the store: credentials, the registry token cache, and auto-promotion of new Freight. */

@@ -12,6 +12,14 @@ export interface RepoCredentials {
 /** Looks up the project's credentials for a URL of the given type. */
 export type CredentialsLookup = (type: 'git' | 'image' | 'helm' | 'generic', repoURL: string) => Promise<RepoCredentials | undefined>
 
+/** Changes to Kargo resources a few steps make (set-freight-alias, set-metadata); provided by the engine. */
+export interface KargoActions {
+  /** Gives Freight (by name or alias) a new alias, unique in the project. */
+  setFreightAlias(freight: string, alias: string): Promise<void>
+  /** Merges values into a Freight's or Stage's `status.metadata` (readable later via freightMetadata()/stageMetadata()). */
+  setMetadata(target: { kind: 'Freight' | 'Stage'; name: string }, values: Record<string, unknown>): Promise<void>
+}
+
 /** Everything a step can see about the Promotion it runs in. */
 export interface StepContext {
   project: string
@@ -36,6 +44,10 @@ export interface StepContext {
    * after a crash produces the same commit (no duplicate commits).
    */
   startedAt?: Date
+  /** Kargo-side effects; present when the engine runs the step. */
+  kargo?: KargoActions
+  /** Outbound HTTP for steps that call user-given URLs (http, http-download); applies the deployment's allow-list. */
+  fetch?: typeof fetch
   signal?: AbortSignal
 }
 

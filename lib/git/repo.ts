@@ -280,11 +280,13 @@ export interface NewCommit {
   /** Author time in seconds since the epoch (keeps a replayed commit's original time). */
   authorTimestamp?: number
   authorTimezoneOffset?: number
+  /** Commit (and default author) time in seconds; a fixed time makes a replayed commit identical. Default: now. */
+  timestamp?: number
 }
 
 /** Writes a commit object (no ref moves) and returns its SHA. The message is cleaned up as `git commit -m` does. */
 export async function writeCommit(repo: LocalRepo, commit: NewCommit): Promise<string> {
-  const now = Math.floor(Date.now() / 1000)
+  const now = commit.timestamp ?? Math.floor(Date.now() / 1000)
   const committer = commit.committer ?? commit.author
   return git.writeCommit({
     fs,

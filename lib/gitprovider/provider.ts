@@ -1,5 +1,5 @@
 import { TerminalError } from '../errors.js'
-import type { StepContext } from '../steps/types.js'
+import type { RepoCredentials, StepContext } from '../steps/types.js'
 import { giteaProvider } from './gitea.js'
 import { githubProvider } from './github.js'
 import { gitlabProvider } from './gitlab.js'
@@ -73,12 +73,21 @@ export async function gitProviderFor(
   cfg: ProviderStepConfig,
   overrides: ProviderOverrides = {},
 ): Promise<GitProvider> {
-  const creds = await ctx.credentials('git', cfg.repoURL)
+  return providerWithCredentials(await ctx.credentials('git', cfg.repoURL), cfg, overrides, ctx.signal)
+}
+
+/** {@link gitProviderFor} with credentials the step already looked up. */
+export function providerWithCredentials(
+  creds: RepoCredentials | undefined,
+  cfg: ProviderStepConfig,
+  overrides: ProviderOverrides = {},
+  signal?: AbortSignal,
+): GitProvider {
   return newGitProvider(cfg.repoURL, {
     ...overrides,
     ...(cfg.provider ? { name: cfg.provider } : {}),
     ...(creds?.password ? { token: creds.password } : {}),
     ...(cfg.insecureSkipTLSVerify ? { insecureSkipTLSVerify: true } : {}),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(signal ? { signal } : {}),
   })
 }

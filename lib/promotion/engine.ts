@@ -253,7 +253,7 @@ export async function runPromotion(deps: EngineDeps, project: string, promotion:
     if (result.message) record.message = result.message
     else delete record.message
     scope.stepStatuses[alias] = record.status
-    if (result.output && record.status === 'Succeeded') {
+    if (result.output && (record.status === 'Succeeded' || record.status === 'Skipped')) {
       const { __retryable: _r, ...clean } = result.output
       outputs[alias] = clean
     }

@@ -15,7 +15,11 @@ export function queueNames(prefix = 'tugboat') {
 }
 
 /** Creates the queues (local runtime and tests; in AWS, serverless.yml does). Returns their URLs. */
-export async function ensureQueues(sqs: SQSClient, prefix = 'tugboat'): Promise<{ promotions: string; promotionsDlq: string }> {
+export async function ensureQueues(
+  sqs: SQSClient,
+  prefix = 'tugboat',
+  options: { visibilityTimeoutSeconds?: number } = {},
+): Promise<{ promotions: string; promotionsDlq: string }> {
   const names = queueNames(prefix)
   const dlq = await sqs.send(
     new CreateQueueCommand({ QueueName: names.promotionsDlq, Attributes: { FifoQueue: 'true', MessageRetentionPeriod: '1209600' } }),
@@ -27,7 +31,7 @@ export async function ensureQueues(sqs: SQSClient, prefix = 'tugboat'): Promise<
       Attributes: {
         FifoQueue: 'true',
         ContentBasedDeduplication: 'false',
-        VisibilityTimeout: '900',
+        VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 900),
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: dlqAttributes.Attributes!.QueueArn,
           maxReceiveCount: PROMOTIONS_MAX_RECEIVE_COUNT,

@@ -59,6 +59,9 @@ async function runGitCommit(ctx: StepContext, cfg: GitCommitConfig): Promise<Ste
     message,
     author: cfg.author ? { name: cfg.author.name, email: cfg.author.email } : repo.user,
     committer: repo.user,
+    // The Promotion's start time, not now: a commit replayed after a crash gets the same SHA, so the push
+    // that follows finds it already there instead of adding a duplicate.
+    ...(ctx.startedAt ? { timestamp: Math.floor(ctx.startedAt.getTime() / 1000) } : {}),
   })
   await moveHead(repo, head, oid)
   ctx.log(`committed ${oid.slice(0, 7)} in ${cfg.path}`)

@@ -136,7 +136,7 @@ describe('Argo CD health and verification gate the flow of Freight', () => {
   const apps = (project: string, authorized = true) =>
     ['test', 'uat'].map((stage) => ({
       name: `${project}-${stage}`,
-      annotations: authorized ? { 'kargo.akuity.io/authorized-stage': `${project}:${stage}` } : {},
+      annotations: (authorized ? { 'kargo.akuity.io/authorized-stage': `${project}:${stage}` } : {}) as Record<string, string>,
       source: { repoURL: gitURL, targetRevision: `${project}/${stage}`, path: '.' },
     }))
   const stage = async (project: string, name: string) => (await tugboat.api<any>('GET', `/v1beta1/projects/${project}/stages/${name}`)).body

@@ -18,11 +18,11 @@ export const ADMIN_TOKEN = 'tb_e2e-admin'
  * and SQS emulator, the HTTP API on a free port, and the `promote` Lambda handler consuming the queue.
  * Environment variables are set for this test file's process (vitest runs each file in its own fork).
  */
-export async function startTugboat(env: Record<string, string> = {}) {
+export async function startTugboat(env: Record<string, string> = {}, options: { visibilityTimeoutSeconds?: number; worker?: boolean } = {}) {
   const table = `e2e-${randomUUID()}`
   await ensureTable(dynamoClient(), table)
   const sqs = sqsClient()
-  const queues = await ensureQueues(sqs, `e2e-${randomUUID().slice(0, 8)}`)
+  const queues = await ensureQueues(sqs, `e2e-${randomUUID().slice(0, 8)}`, options)
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
@@ -48,7 +48,10 @@ export async function startTugboat(env: Record<string, string> = {}) {
   const server = serve({ fetch: createApp(appDeps(ctx)).fetch, port, hostname: '127.0.0.1' })
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.promotions, AttributeNames: ['QueueArn'] }))
   const errors: unknown[] = []
-  const consumer = consumeQueue({ sqs, queueUrl: queues.promotions, queueArn: Attributes!.QueueArn!, handler: promote, functionName: 'promote', onError: (e) => errors.push(e) })
+  const consumer =
+    options.worker === false
+      ? { stop: async () => {} }
+      : consumeQueue({ sqs, queueUrl: queues.promotions, queueArn: Attributes!.QueueArn!, handler: promote, functionName: 'promote', onError: (e) => errors.push(e) })
   const url = `http://127.0.0.1:${port}`
 
   const api = async <T = any>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: T }> => { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -75,6 +78,8 @@ export async function startTugboat(env: Record<string, string> = {}) {
   return {
     url,
     ctx,
+    table,
+    queues,
     api,
     eventually,
     errors,

@@ -78,7 +78,7 @@ describe('a worker killed mid-promotion', () => {
     expect(['Succeeded', 'Skipped']).toContain(statuses[4])
     // The branch holds git-clone's "Initial commit" (made when it created the branch, as Kargo does) and ours, once.
     const history = await git.log('kargo-demo', 'stage/dev')
-    expect(history.map((c) => c.message.split('\n')[0])).toEqual([expect.stringContaining('1.4.299'), 'Initial commit'])
+    expect(history.map((c) => c.message.trim())).toEqual([expect.stringContaining('1.4.299'), 'Initial commit'])
     expect(done.status.state.commit.commit).toBe(history[0]!.sha)
     const stage = (await tugboat.api<any>('GET', '/v1beta1/projects/silly-demo/stages/dev')).body
     expect(stage.status.currentPromotion).toBeUndefined()

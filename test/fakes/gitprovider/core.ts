@@ -393,6 +393,16 @@ export function paginate<T>(
   return { page, headers }
 }
 
+/** The value at `path` of a request body (`undefined` when absent): tells a missing field from a wrong one. */
+export function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let current: unknown = raw
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined
+    current = Reflect.get(current, key)
+  }
+  return current
+}
+
 /** Reads a JSON request body; `undefined` when it is not JSON. */
 export function jsonBody(request: FakeRequest): unknown {
   if (request.body === '') return undefined

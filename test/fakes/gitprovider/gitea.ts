@@ -5,6 +5,7 @@ import {
   FakeStore,
   MergeFailure,
   jsonBody,
+  valueAt,
   paginate,
   serve,
   type FakeGitProvider,
@@ -255,7 +256,7 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
     const key = String(issue?.path[0] ?? '')
     const field = key.charAt(0).toUpperCase() + key.slice(1)
     const rule =
-      issue?.code === 'invalid_type' && issue.input === undefined
+      valueAt(raw, issue?.path ?? []) === undefined
         ? 'Required'
         : issue?.code === 'too_small'
           ? 'Required'

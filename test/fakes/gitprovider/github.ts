@@ -6,6 +6,7 @@ import {
   FakeStore,
   MergeFailure,
   jsonBody,
+  valueAt,
   paginate,
   serve,
   type FakeGitProvider,
@@ -343,8 +344,9 @@ function validate<T>(schema: z.ZodType<T>, request: FakeRequest): T {
   if (parsed.success) return parsed.data
   const issue = parsed.error.issues[0]
   const field = issue?.path.join('.') ?? ''
-  if (issue?.code === 'invalid_type' && issue.input === undefined) throw invalid(`"${field}" wasn't supplied.`)
-  throw invalid(`For 'properties/${field}', ${JSON.stringify(issue?.input ?? null)} is not valid (${issue?.message}).`)
+  const value = valueAt(raw, issue?.path ?? [])
+  if (value === undefined) throw invalid(`"${field}" wasn't supplied.`)
+  throw invalid(`For 'properties/${field}', ${JSON.stringify(value)} is not valid (${issue?.message}).`)
 }
 
 function dec(part: string | undefined): string {

@@ -5,6 +5,7 @@ import {
   FakeStore,
   MergeFailure,
   jsonBody,
+  valueAt,
   paginate,
   serve,
   type FakeGitProvider,
@@ -273,7 +274,7 @@ function validate<T>(schema: z.ZodType<T>, request: FakeRequest): T {
   // Grape names every failing parameter: "source_branch is missing, title is empty".
   const problems = parsed.error.issues.map((issue) => {
     const field = issue.path.join('.')
-    if (issue.code === 'invalid_type' && issue.input === undefined) return `${field} is missing`
+    if (valueAt(raw, issue.path) === undefined) return `${field} is missing`
     if (issue.code === 'too_small') return `${field} is empty`
     return `${field} is invalid`
   })

@@ -33,7 +33,7 @@ export interface PollDeps {
 /** How long a claim on a Warehouse lasts: an invocation that dies mid-poll frees it after this. */
 export const DISCOVERY_LEASE_MS = 5 * 60_000
 
-interface DiscoveredArtifacts {
+export interface DiscoveredArtifacts {
   discoveredAt: string
   images?: Array<{ repoURL: string; platform?: string; references: DiscoveredImageReference[] }>
   git?: Array<{ repoURL: string; commits: DiscoveredCommit[]; refs?: Record<string, string> }>

@@ -4,6 +4,7 @@ import { canPromote, canView } from '../../auth/actor.js'
 import { ConflictError, ValidationError } from '../../errors.js'
 import { promoteDownstream, promoteToStage, type FreightSelector } from '../../promotion/create.js'
 import { requireFreight } from '../../store/freight.js'
+import { createFreightFromDiscovered } from '../../discovery/manual-freight.js'
 import {
   asPromotion,
   listPromotions,
@@ -35,6 +36,15 @@ const DownstreamRequestSchema = z
   .object({ freight: z.string().min(1).optional(), freightAlias: z.string().min(1).optional() })
   .strict()
   .refine((b) => [b.freight, b.freightAlias].filter(Boolean).length === 1, { message: 'set exactly one of freight or freightAlias' })
+
+const CreateFreightRequestSchema = z
+  .object({
+    origin: z.object({ kind: z.literal('Warehouse'), name: z.string().min(1) }).strict(),
+    images: z.array(z.object({ repoURL: z.string().min(1), tag: z.string().optional(), digest: z.string().optional() }).strict()).optional(),
+    commits: z.array(z.object({ repoURL: z.string().min(1), id: z.string().optional(), tag: z.string().optional() }).strict()).optional(),
+    charts: z.array(z.object({ repoURL: z.string().min(1), name: z.string().optional(), version: z.string().min(1) }).strict()).optional(),
+  })
+  .strict()
 
 function selectorOf(body: z.infer<typeof PromoteRequestSchema>): FreightSelector {
   if (body.freight) return { freight: body.freight }
@@ -122,6 +132,14 @@ export function promotionRoutes(deps: AppDeps) {
     const { project, freight } = c.req.param()
     requireRole(c.get('actor'), canView(c.get('actor'), project), `view project "${project}"`)
     return c.json(await requireFreight(deps.db, project, freight))
+  })
+
+  app.post('/:project/freight', async (c) => {
+    const { project } = c.req.param()
+    requireRole(c.get('actor'), canPromote(c.get('actor'), project), `create Freight in project "${project}"`)
+    const body = CreateFreightRequestSchema.parse(await jsonBody(c))
+    const { created, freight } = await createFreightFromDiscovered(deps.db, project, { ...body, warehouse: body.origin.name }, deps.now?.() ?? new Date())
+    return c.json(freight, created ? 201 : 200)
   })
 
   app.post('/:project/freight/:freight/approve', async (c) => {

@@ -19,7 +19,10 @@ export async function main(event: SQSEvent, context: Context): Promise<SQSBatchR
       sqs: ctx.sqs,
       queueUrl: config.TUGBOAT_EVENTS_QUEUE_URL,
       timeoutMs: config.TUGBOAT_EVENTS_TIMEOUT_SECONDS * 1000,
-      backoff: { baseSeconds: config.TUGBOAT_EVENTS_BACKOFF_BASE_SECONDS, maxSeconds: config.TUGBOAT_EVENTS_BACKOFF_MAX_SECONDS },
+      backoff: {
+        baseSeconds: config.TUGBOAT_EVENTS_BACKOFF_BASE_SECONDS,
+        maxSeconds: config.TUGBOAT_EVENTS_BACKOFF_MAX_SECONDS,
+      },
       log: (message, fields) => logger.info(message, { ...fields }),
     })
   }

@@ -3,6 +3,7 @@ import { appendFileSync } from 'node:fs'
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs'
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch'
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda'
+import { guardedFetch, outboundConfigFromEnv } from '../lib/net/outbound.js'
 import { PromotionMessageSchema } from '../lib/queue/promotions.js'
 import { workPromotion } from '../lib/promotion/worker.js'
 import { runtimeContext } from '../lib/runtime/context.js'
@@ -12,6 +13,13 @@ import { promotionStepDeps, afterPromotionFinished } from '../lib/runtime/servic
 function log(line: string): void {
   console.log(line)
   if (process.env.TUGBOAT_LOG_FILE) appendFileSync(process.env.TUGBOAT_LOG_FILE, `${new Date().toISOString()} ${line}\n`)
+}
+
+let outboundFetch: typeof fetch | undefined
+/** Outbound HTTP for http/http-download: link-local and cloud-metadata addresses blocked, TUGBOAT_HTTP_ALLOWLIST applied. */
+const outbound: typeof fetch = (input, init) => {
+  outboundFetch ??= guardedFetch(outboundConfigFromEnv(process.env))
+  return outboundFetch(input, init)
 }
 
 /** Thrown to leave a message on the queue: it comes back after the visibility we set (a wait, not an error). */
@@ -30,6 +38,7 @@ export async function main(event: SQSEvent, context: Context) {
         db: ctx.db,
         sealer: ctx.sealer,
         steps: promotionStepDeps(ctx),
+        fetch: outbound,
         holder: `${context.awsRequestId}/${randomUUID().slice(0, 8)}`,
         remainingMs: () => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
         log: (line) => log(line),

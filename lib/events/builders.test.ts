@@ -5,6 +5,8 @@ import {
   deploymentChange,
   discoveryFailedEvent,
   freightApprovedEvent,
+  freightInfo,
+  MAX_MESSAGE_LENGTH,
   promotionEvent,
   promotionFinishedEvents,
   serviceEvents,
@@ -22,26 +24,107 @@ const freight: FreightInfo = {
   images: [{ repoURL: 'ghcr.io/acme/guestbook', tag: 'v1.2.0', digest }],
   commits: [{ repoURL: 'https://github.com/acme/guestbook-config.git', id: 'c'.repeat(40) }],
 }
-const older: FreightInfo = { name: 'e'.repeat(40), alias: 'old-owl', discoveredAt: '2025-02-01T10:00:00.000Z', images: [{ repoURL: 'ghcr.io/acme/guestbook', tag: 'v1.1.0', digest: `sha256:${'b'.repeat(64)}` }] }
+const older: FreightInfo = {
+  name: 'e'.repeat(40),
+  alias: 'old-owl',
+  discoveredAt: '2025-02-01T10:00:00.000Z',
+  images: [{ repoURL: 'ghcr.io/acme/guestbook', tag: 'v1.1.0', digest: `sha256:${'b'.repeat(64)}` }],
+}
 const base = { project: 'guestbook', stage: 'prod', freight, actor: 'ci-bot' }
-const promotion = (phase: string, message?: string) => ({ name: 'prod.01jabc.f0a3c9e', phase, ...(message ? { message } : {}) })
+const promotion = (phase: string, message?: string) => ({
+  name: 'prod.01jabc.f0a3c9e',
+  phase,
+  ...(message ? { message } : {}),
+})
 
 const everyEmittedType: Array<[string, () => CloudEvent[]]> = [
-  ['promotion created', () => [promotionEvent('created', { ...base, promotion: promotion('Pending') }, { now })]],
-  ['promotion started', () => [promotionEvent('started', { ...base, promotion: promotion('Running') }, { now })]],
-  ['promotion succeeded + service.deployed', () => promotionFinishedEvents({ ...base, promotion: promotion('Succeeded') }, { now })],
-  ['promotion succeeded + service.upgraded', () => promotionFinishedEvents({ ...base, promotion: promotion('Succeeded'), previousFreight: older }, { now })],
-  ['service.rolledback', () => serviceEvents({ ...base, freight: older, promotion: promotion('Succeeded'), change: 'rolledback', previousFreight: freight }, { now })],
-  ['promotion failed', () => promotionFinishedEvents({ ...base, promotion: promotion('Failed', 'step git-push failed') }, { now })],
-  ['promotion errored', () => promotionFinishedEvents({ ...base, promotion: promotion('Errored', 'boom') }, { now })],
+  [
+    'promotion created',
+    () => [promotionEvent('created', { ...base, promotion: promotion('Pending') }, { now })],
+  ],
+  [
+    'promotion started',
+    () => [promotionEvent('started', { ...base, promotion: promotion('Running') }, { now })],
+  ],
+  [
+    'promotion succeeded + service.deployed',
+    () => promotionFinishedEvents({ ...base, promotion: promotion('Succeeded') }, { now }),
+  ],
+  [
+    'promotion succeeded + service.upgraded',
+    () =>
+      promotionFinishedEvents(
+        { ...base, promotion: promotion('Succeeded'), previousFreight: older },
+        { now },
+      ),
+  ],
+  [
+    'service.rolledback',
+    () =>
+      serviceEvents(
+        {
+          ...base,
+          freight: older,
+          promotion: promotion('Succeeded'),
+          change: 'rolledback',
+          previousFreight: freight,
+        },
+        { now },
+      ),
+  ],
+  [
+    'promotion failed',
+    () =>
+      promotionFinishedEvents({ ...base, promotion: promotion('Failed', 'step git-push failed') }, { now }),
+  ],
+  [
+    'promotion errored',
+    () => promotionFinishedEvents({ ...base, promotion: promotion('Errored', 'boom') }, { now }),
+  ],
   ['promotion aborted', () => promotionFinishedEvents({ ...base, promotion: promotion('Aborted') }, { now })],
-  ['verification started', () => [verificationEvent({ ...base, verification: { id: 'v1', phase: 'Running' } }, { now })]],
-  ['verification succeeded', () => [verificationEvent({ ...base, verification: { id: 'v1', phase: 'Successful' } }, { now })]],
-  ['verification failed', () => [verificationEvent({ ...base, verification: { id: 'v1', phase: 'Failed', message: 'error rate 7%' } }, { now })]],
+  [
+    'verification started',
+    () => [verificationEvent({ ...base, verification: { id: 'v1', phase: 'Running' } }, { now })],
+  ],
+  [
+    'verification succeeded',
+    () => [verificationEvent({ ...base, verification: { id: 'v1', phase: 'Successful' } }, { now })],
+  ],
+  [
+    'verification failed',
+    () => [
+      verificationEvent(
+        { ...base, verification: { id: 'v1', phase: 'Failed', message: 'error rate 7%' } },
+        { now },
+      ),
+    ],
+  ],
   ['freight approved', () => [freightApprovedEvent({ ...base }, { now })]],
-  ['discovery failed', () => [discoveryFailedEvent({ project: 'guestbook', warehouse: 'guestbook', message: 'registry answered 401' }, { now })]],
-  ['artifact published', () => artifactPublishedEvents({ project: 'guestbook', warehouse: 'guestbook', freight }, { now })],
-  ['artifact published (git-only Freight)', () => artifactPublishedEvents({ project: 'guestbook', warehouse: 'config', freight: { name: 'x'.repeat(40), commits: freight.commits } }, { now })],
+  [
+    'discovery failed',
+    () => [
+      discoveryFailedEvent(
+        { project: 'guestbook', warehouse: 'guestbook', message: 'registry answered 401' },
+        { now },
+      ),
+    ],
+  ],
+  [
+    'artifact published',
+    () => artifactPublishedEvents({ project: 'guestbook', warehouse: 'guestbook', freight }, { now }),
+  ],
+  [
+    'artifact published (git-only Freight)',
+    () =>
+      artifactPublishedEvents(
+        {
+          project: 'guestbook',
+          warehouse: 'config',
+          freight: { name: 'x'.repeat(40), commits: freight.commits },
+        },
+        { now },
+      ),
+  ],
 ]
 
 describe('emitted events', () => {
@@ -52,7 +135,12 @@ describe('emitted events', () => {
     expect(events.length).toBeGreaterThan(0)
     for (const event of events) {
       expect(validate(event), event.type).toEqual([])
-      expect(event).toMatchObject({ specversion: '1.0', source: '/tugboat/projects/guestbook', datacontenttype: 'application/json', time: now.toISOString() })
+      expect(event).toMatchObject({
+        specversion: '1.0',
+        source: '/tugboat/projects/guestbook',
+        datacontenttype: 'application/json',
+        time: now.toISOString(),
+      })
       expect(event.id).toMatch(/^[0-9a-f-]{36}$/)
       expect(tugboatDataOf(event)?.project).toBe('guestbook')
     }
@@ -60,12 +148,27 @@ describe('emitted events', () => {
 
   it('the validator is not vacuous: it rejects a broken CDEvent', () => {
     const [event] = promotionFinishedEvents({ ...base, promotion: promotion('Succeeded') }, { now }).slice(1)
-    const data = structuredClone(event!.data) as { subject: { content: Record<string, unknown> }; context: Record<string, unknown> }
+    const data = structuredClone(event!.data) as {
+      subject: { content: Record<string, unknown> }
+      context: Record<string, unknown>
+    }
     delete data.subject.content.artifactId
     data.context.extra = 1
     expect(validate({ ...event!, data }).length).toBeGreaterThanOrEqual(2)
     const custom = promotionEvent('created', { ...base, promotion: promotion('Pending') }, { now })
-    expect(validate({ ...custom, type: 'dev.cdeventsx.tugboat.promotion.created.0.1.0', data: { ...(custom.data as object), context: { ...(custom.data as { context: object }).context, type: 'dev.cdeventsx.tugboat.promotion.created.0.1.0' } } })).not.toEqual([])
+    expect(
+      validate({
+        ...custom,
+        type: 'dev.cdeventsx.tugboat.promotion.created.0.1.0',
+        data: {
+          ...(custom.data as object),
+          context: {
+            ...(custom.data as { context: object }).context,
+            type: 'dev.cdeventsx.tugboat.promotion.created.0.1.0',
+          },
+        },
+      }),
+    ).not.toEqual([])
   })
 
   it('covers every type in EVENT_TYPES', () => {
@@ -74,7 +177,10 @@ describe('emitted events', () => {
   })
 
   it('names project, stage, freight {name, alias} and promotion in every promotion event', () => {
-    const [event] = promotionFinishedEvents({ ...base, promotion: promotion('Failed', 'step failed') }, { now })
+    const [event] = promotionFinishedEvents(
+      { ...base, promotion: promotion('Failed', 'step failed') },
+      { now },
+    )
     expect(event!.type).toBe(EVENT_TYPES.promotionFailed)
     expect(tugboatDataOf(event!)).toEqual({
       project: 'guestbook',
@@ -109,7 +215,10 @@ describe('emitted events', () => {
   })
 
   it('emits no service event when the same Freight is promoted again', () => {
-    const events = promotionFinishedEvents({ ...base, promotion: promotion('Succeeded'), previousFreight: freight }, { now })
+    const events = promotionFinishedEvents(
+      { ...base, promotion: promotion('Succeeded'), previousFreight: freight },
+      { now },
+    )
     expect(events.map((e) => e.type)).toEqual([EVENT_TYPES.promotionSucceeded])
   })
 
@@ -117,6 +226,45 @@ describe('emitted events', () => {
     const a = promotionEvent('created', { ...base, promotion: promotion('Pending') })
     const b = promotionEvent('created', { ...base, promotion: promotion('Pending') })
     expect(a.id).not.toBe(b.id)
-    expect(promotionEvent('created', { ...base, promotion: promotion('Pending') }, { id: 'fixed-id' }).id).toBe('fixed-id')
+    expect(
+      promotionEvent('created', { ...base, promotion: promotion('Pending') }, { id: 'fixed-id' }).id,
+    ).toBe('fixed-id')
+  })
+})
+
+describe('freightInfo', () => {
+  it('reads a stored Freight (as completePromotion has it)', async () => {
+    const { asFreight } = await import('../store/freight.js')
+    const stored = asFreight({
+      apiVersion: 'kargo.akuity.io/v1alpha1',
+      kind: 'Freight',
+      metadata: {
+        name: freight.name,
+        namespace: 'guestbook',
+        resourceVersion: '1',
+        uid: 'u',
+        generation: 1,
+        creationTimestamp: now.toISOString(),
+      },
+      alias: 'clever-otter',
+      origin: { kind: 'Warehouse', name: 'guestbook' },
+      images: [{ repoURL: 'ghcr.io/acme/guestbook', tag: 'v1.2.0', digest, annotations: { a: 'b' } }],
+      discoveredAt: '2025-03-01T10:00:00.000Z',
+    })
+    expect(freightInfo(stored)).toEqual({
+      name: freight.name,
+      alias: 'clever-otter',
+      warehouse: 'guestbook',
+      discoveredAt: '2025-03-01T10:00:00.000Z',
+      images: [{ repoURL: 'ghcr.io/acme/guestbook', tag: 'v1.2.0', digest }],
+    })
+  })
+
+  it('clips long messages so an event always fits in an SQS message', () => {
+    const [event] = promotionFinishedEvents(
+      { ...base, promotion: promotion('Failed', 'x'.repeat(10_000)) },
+      { now },
+    )
+    expect(tugboatDataOf(event!)?.promotion?.message).toHaveLength(MAX_MESSAGE_LENGTH)
   })
 })

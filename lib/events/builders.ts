@@ -4,17 +4,71 @@
  */
 import { envelope, type EnvelopeOptions } from './envelope.js'
 import { chartPurl, commitPurl, imagePurl } from './purl.js'
-import { EVENT_TYPES, type CloudEvent, type FreightInfo, type PromotionInfo, type TugboatEventData, type VerificationInfo } from './types.js'
+import {
+  EVENT_TYPES,
+  type CloudEvent,
+  type FreightInfo,
+  type PromotionInfo,
+  type TugboatEventData,
+  type VerificationInfo,
+} from './types.js'
 
 /** How a Stage's Freight changed with a successful Promotion. */
 export type DeploymentChange = 'deployed' | 'upgraded' | 'rolledback'
+
+/** Longest free text (a Promotion's or a poll's message) an event carries; SQS takes 256 KiB per message. */
+export const MAX_MESSAGE_LENGTH = 2_000
+
+function clip(text: string): string {
+  return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : text
+}
+
+/**
+ * The FreightInfo of a stored Freight (or a Promotion's freight reference): name, alias, origin Warehouse,
+ * discovery time and artifacts.
+ */
+export function freightInfo(freight: {
+  metadata?: { name: string }
+  name?: string
+  alias?: string
+  origin?: { name?: string }
+  discoveredAt?: string
+  images?: Array<Record<string, unknown>>
+  commits?: Array<Record<string, unknown>>
+  charts?: Array<Record<string, unknown>>
+}): FreightInfo {
+  const s = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
+  const pick = <K extends string>(item: Record<string, unknown>, keys: readonly K[]) =>
+    Object.fromEntries(keys.flatMap((k) => (s(item[k]) ? [[k, s(item[k])]] : []))) as Partial<
+      Record<K, string>
+    >
+  return {
+    name: freight.metadata?.name ?? freight.name ?? '',
+    ...(freight.alias ? { alias: freight.alias } : {}),
+    ...(freight.origin?.name ? { warehouse: freight.origin.name } : {}),
+    ...(freight.discoveredAt ? { discoveredAt: freight.discoveredAt } : {}),
+    ...(freight.images?.length
+      ? { images: freight.images.map((i) => pick(i, ['repoURL', 'tag', 'digest'] as const)) }
+      : {}),
+    ...(freight.commits?.length
+      ? { commits: freight.commits.map((c) => pick(c, ['repoURL', 'id', 'tag', 'branch'] as const)) }
+      : {}),
+    ...(freight.charts?.length
+      ? { charts: freight.charts.map((c) => pick(c, ['repoURL', 'name', 'version'] as const)) }
+      : {}),
+  }
+}
 
 function freightRef(freight: FreightInfo): { name: string; alias?: string } {
   return { name: freight.name, ...(freight.alias ? { alias: freight.alias } : {}) }
 }
 
 function promotionRef(promotion: PromotionInfo): TugboatEventData['promotion'] {
-  return { name: promotion.name, phase: promotion.phase, ...(promotion.message ? { message: promotion.message } : {}) }
+  return {
+    name: promotion.name,
+    phase: promotion.phase,
+    ...(promotion.message ? { message: clip(promotion.message) } : {}),
+  }
 }
 
 /** The Stage as a CDEvents environment: `{id: "<project>/<stage>"}`. */
@@ -27,11 +81,21 @@ export function stageEnvironment(project: string, stage: string): { id: string }
  * charts, then its commits. Each comes with the name of the service/artifact it is (the repository).
  */
 export function freightArtifacts(freight: FreightInfo): Array<{ repository: string; purl: string }> {
-  const images = (freight.images ?? []).filter((i): i is { repoURL: string; tag?: string; digest?: string } => Boolean(i.repoURL))
+  const images = (freight.images ?? []).filter((i): i is { repoURL: string; tag?: string; digest?: string } =>
+    Boolean(i.repoURL),
+  )
   if (images.length) return images.map((i) => ({ repository: i.repoURL, purl: imagePurl(i) }))
-  const charts = (freight.charts ?? []).filter((c): c is { repoURL: string; name?: string; version: string } => Boolean(c.repoURL && c.version))
-  if (charts.length) return charts.map((c) => ({ repository: c.name ? `${c.repoURL.replace(/\/+$/, '')}/${c.name}` : c.repoURL, purl: chartPurl(c) }))
-  const commits = (freight.commits ?? []).filter((c): c is { repoURL: string; id: string } => Boolean(c.repoURL && c.id))
+  const charts = (freight.charts ?? []).filter(
+    (c): c is { repoURL: string; name?: string; version: string } => Boolean(c.repoURL && c.version),
+  )
+  if (charts.length)
+    return charts.map((c) => ({
+      repository: c.name ? `${c.repoURL.replace(/\/+$/, '')}/${c.name}` : c.repoURL,
+      purl: chartPurl(c),
+    }))
+  const commits = (freight.commits ?? []).filter((c): c is { repoURL: string; id: string } =>
+    Boolean(c.repoURL && c.id),
+  )
   return commits.map((c) => ({ repository: c.repoURL, purl: commitPurl(c) }))
 }
 
@@ -39,10 +103,14 @@ export function freightArtifacts(freight: FreightInfo): Array<{ repository: stri
  * deployed: the Stage had no Freight from this origin before; rolledback: the new Freight was discovered before
  * the one it replaces; upgraded otherwise. Undefined when the same Freight was promoted again.
  */
-export function deploymentChange(previous: Pick<FreightInfo, 'name' | 'discoveredAt'> | undefined, next: Pick<FreightInfo, 'name' | 'discoveredAt'>): DeploymentChange | undefined {
+export function deploymentChange(
+  previous: Pick<FreightInfo, 'name' | 'discoveredAt'> | undefined,
+  next: Pick<FreightInfo, 'name' | 'discoveredAt'>,
+): DeploymentChange | undefined {
   if (!previous) return 'deployed'
   if (previous.name === next.name) return undefined
-  if (previous.discoveredAt && next.discoveredAt && next.discoveredAt < previous.discoveredAt) return 'rolledback'
+  if (previous.discoveredAt && next.discoveredAt && next.discoveredAt < previous.discoveredAt)
+    return 'rolledback'
   return 'upgraded'
 }
 
@@ -61,7 +129,10 @@ export interface PromotionEventInput {
 }
 
 /** `service.deployed|upgraded|rolledback` (CDEvents 0.5.1), one per artifact of the Freight now in the Stage. */
-export function serviceEvents(input: PromotionEventInput & { change: DeploymentChange; previousFreight?: FreightInfo }, options: EnvelopeOptions = {}): CloudEvent[] {
+export function serviceEvents(
+  input: PromotionEventInput & { change: DeploymentChange; previousFreight?: FreightInfo },
+  options: EnvelopeOptions = {},
+): CloudEvent[] {
   return freightArtifacts(input.freight).map((artifact, index) =>
     envelope({
       project: input.project,
@@ -94,7 +165,11 @@ const promotionTypes = {
 export type PromotionVerb = keyof typeof promotionTypes
 
 /** `dev.cdeventsx.tugboat-promotion.<verb>.0.1.0`; subject id `<project>/<promotion>`. */
-export function promotionEvent(verb: PromotionVerb, input: PromotionEventInput, options: EnvelopeOptions = {}): CloudEvent {
+export function promotionEvent(
+  verb: PromotionVerb,
+  input: PromotionEventInput,
+  options: EnvelopeOptions = {},
+): CloudEvent {
   const data: TugboatEventData = {
     project: input.project,
     stage: input.stage,
@@ -105,7 +180,10 @@ export function promotionEvent(verb: PromotionVerb, input: PromotionEventInput, 
   return envelope({
     project: input.project,
     type: promotionTypes[verb],
-    subject: { id: `${input.project}/${input.promotion.name}`, content: { ...data, environment: stageEnvironment(input.project, input.stage) } },
+    subject: {
+      id: `${input.project}/${input.promotion.name}`,
+      content: { ...data, environment: stageEnvironment(input.project, input.stage) },
+    },
     data,
     options,
   })
@@ -132,7 +210,10 @@ export function finishedVerb(phase: string): PromotionVerb | undefined {
  * succeeded and changed the Stage's Freight, one service event per artifact. `previousFreight` is the Freight
  * from the same origin the Stage held before (absent: first Freight in the Stage).
  */
-export function promotionFinishedEvents(input: PromotionEventInput & { previousFreight?: FreightInfo }, options: { now?: Date } = {}): CloudEvent[] {
+export function promotionFinishedEvents(
+  input: PromotionEventInput & { previousFreight?: FreightInfo },
+  options: { now?: Date } = {},
+): CloudEvent[] {
   const verb = finishedVerb(input.promotion.phase)
   if (!verb) return []
   const events = [promotionEvent(verb, input, options)]
@@ -144,7 +225,10 @@ export function promotionFinishedEvents(input: PromotionEventInput & { previousF
 }
 
 /** `artifact.published` (CDEvents 0.5.1) for new Freight: one per artifact, subject id = its purl. */
-export function artifactPublishedEvents(input: { project: string; warehouse: string; freight: FreightInfo }, options: { now?: Date } = {}): CloudEvent[] {
+export function artifactPublishedEvents(
+  input: { project: string; warehouse: string; freight: FreightInfo },
+  options: { now?: Date } = {},
+): CloudEvent[] {
   return freightArtifacts(input.freight).map((artifact) =>
     envelope({
       project: input.project,
@@ -171,13 +255,19 @@ export function verificationVerb(phase: string): keyof typeof verificationTypes 
 
 /** `dev.cdeventsx.tugboat-verification.<started|succeeded|failed>.0.1.0` for the Stage's current Freight. */
 export function verificationEvent(
-  input: { project: string; stage: string; freight: FreightInfo; verification: VerificationInfo; actor?: string },
+  input: {
+    project: string
+    stage: string
+    freight: FreightInfo
+    verification: VerificationInfo
+    actor?: string
+  },
   options: EnvelopeOptions = {},
 ): CloudEvent {
   const verification = {
     ...(input.verification.id ? { id: input.verification.id } : {}),
     phase: input.verification.phase,
-    ...(input.verification.message ? { message: input.verification.message } : {}),
+    ...(input.verification.message ? { message: clip(input.verification.message) } : {}),
   }
   const data: TugboatEventData = {
     project: input.project,
@@ -199,7 +289,10 @@ export function verificationEvent(
 }
 
 /** `dev.cdeventsx.tugboat-freight.approved.0.1.0`: Freight approved for a Stage by hand. */
-export function freightApprovedEvent(input: { project: string; stage: string; freight: FreightInfo; actor?: string }, options: EnvelopeOptions = {}): CloudEvent {
+export function freightApprovedEvent(
+  input: { project: string; stage: string; freight: FreightInfo; actor?: string },
+  options: EnvelopeOptions = {},
+): CloudEvent {
   const data: TugboatEventData = {
     project: input.project,
     stage: input.stage,
@@ -217,8 +310,15 @@ export function freightApprovedEvent(input: { project: string; stage: string; fr
 }
 
 /** `dev.cdeventsx.tugboat-discovery.failed.0.1.0`: a Warehouse's poll failed, with the (credential-free) reason. */
-export function discoveryFailedEvent(input: { project: string; warehouse: string; message: string }, options: EnvelopeOptions = {}): CloudEvent {
-  const data: TugboatEventData = { project: input.project, warehouse: input.warehouse, message: input.message }
+export function discoveryFailedEvent(
+  input: { project: string; warehouse: string; message: string },
+  options: EnvelopeOptions = {},
+): CloudEvent {
+  const data: TugboatEventData = {
+    project: input.project,
+    warehouse: input.warehouse,
+    message: clip(input.message),
+  }
   return envelope({
     project: input.project,
     type: EVENT_TYPES.discoveryFailed,

@@ -7,7 +7,12 @@ import type { Sealer } from '../store/sealing.js'
 import { projectOfSource } from './envelope.js'
 import { SIGNATURE_HEADER, sign } from './signature.js'
 import { getDelivery, putDelivery, readSecret } from './store.js'
-import { listSubscriptions, recordDeliveryStatus, subscriptionMatches, type EventSubscription } from './subscriptions.js'
+import {
+  listSubscriptions,
+  recordDeliveryStatus,
+  subscriptionMatches,
+  type EventSubscription,
+} from './subscriptions.js'
 import { CloudEventSchema, type CloudEvent } from './types.js'
 
 export interface DeliverDeps {
@@ -40,13 +45,24 @@ export class DeliveryFailedError extends TugboatError {
 // Instance metadata and other link-local addresses are never a webhook receiver.
 function forbiddenHost(url: URL): string | undefined {
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  if (/^169\.254\./.test(host) || /^fe[89ab][0-9a-f]:/.test(host) || host === 'fd00:ec2::254' || host === 'metadata.google.internal') {
+  if (
+    /^169\.254\./.test(host) ||
+    /^fe[89ab][0-9a-f]:/.test(host) ||
+    host === 'fd00:ec2::254' ||
+    host === 'metadata.google.internal'
+  ) {
     return `refusing to deliver to link-local/metadata address ${host}`
   }
   return undefined
 }
 
-async function post(deps: DeliverDeps, subscription: EventSubscription, event: CloudEvent, body: string, secret: string | undefined): Promise<{ statusCode?: number; error?: string }> {
+async function post(
+  deps: DeliverDeps,
+  subscription: EventSubscription,
+  event: CloudEvent,
+  body: string,
+  secret: string | undefined,
+): Promise<{ statusCode?: number; error?: string }> {
   const url = new URL(subscription.spec.url)
   const refused = forbiddenHost(url)
   if (refused) return { error: refused }
@@ -74,25 +90,44 @@ async function post(deps: DeliverDeps, subscription: EventSubscription, event: C
     await response.body?.cancel().catch(() => undefined)
     if (response.status >= 200 && response.status < 300) return { statusCode: response.status }
     const hint = response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : ''
-    return { statusCode: response.status, error: `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}${hint}` }
+    return {
+      statusCode: response.status,
+      error: `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}${hint}`,
+    }
   } catch (error) {
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : ''
     return { error: `request failed: ${messageOf(error)}${cause}` }
   }
 }
 
-async function signingSecret(deps: DeliverDeps, subscription: EventSubscription): Promise<{ secret?: string; error?: string }> {
+async function signingSecret(
+  deps: DeliverDeps,
+  subscription: EventSubscription,
+): Promise<{ secret?: string; error?: string }> {
   const ref = subscription.spec.secretRef
   if (!ref) return {}
   const data = await readSecret(deps.db, deps.sealer, subscription.project, ref.name)
-  if (!data) return { error: `Secret "${ref.name}" (secretRef) not found in project "${subscription.project}"` }
-  if (data.secret === undefined || data.secret === '') return { error: `Secret "${ref.name}" has no "secret" key to sign deliveries with` }
+  if (!data)
+    return { error: `Secret "${ref.name}" (secretRef) not found in project "${subscription.project}"` }
+  if (data.secret === undefined || data.secret === '')
+    return { error: `Secret "${ref.name}" has no "secret" key to sign deliveries with` }
   return { secret: data.secret }
 }
 
-async function deliverTo(deps: DeliverDeps, project: string, event: CloudEvent, body: string, subscription: EventSubscription): Promise<DeliveryOutcome> {
+async function deliverTo(
+  deps: DeliverDeps,
+  project: string,
+  event: CloudEvent,
+  body: string,
+  subscription: EventSubscription,
+): Promise<DeliveryOutcome> {
   const previous = await getDelivery(deps.db, project, event.id, subscription.name)
-  if (previous?.state === 'delivered') return { subscription: subscription.name, state: 'skipped', ...(previous.statusCode ? { statusCode: previous.statusCode } : {}) }
+  if (previous?.state === 'delivered')
+    return {
+      subscription: subscription.name,
+      state: 'skipped',
+      ...(previous.statusCode ? { statusCode: previous.statusCode } : {}),
+    }
   const attempt = (previous?.attempts ?? 0) + 1
   const attemptAt = (deps.now?.() ?? new Date()).toISOString()
   const { secret, error: secretError } = await signingSecret(deps, subscription)
@@ -118,7 +153,11 @@ async function deliverTo(deps: DeliverDeps, project: string, event: CloudEvent, 
   } catch (error) {
     // The delivery record above is what idempotency relies on; the status is for people. A busy or deleted
     // subscription must not turn a successful POST into a retry.
-    deps.log?.('could not record delivery status on the subscription', { project, subscription: subscription.name, error: messageOf(error) })
+    deps.log?.('could not record delivery status on the subscription', {
+      project,
+      subscription: subscription.name,
+      error: messageOf(error),
+    })
   }
   deps.log?.(delivered ? 'event delivered' : 'event delivery failed', {
     project,
@@ -129,7 +168,12 @@ async function deliverTo(deps: DeliverDeps, project: string, event: CloudEvent, 
     ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
     ...(result.error ? { error: result.error } : {}),
   })
-  if (delivered) return { subscription: subscription.name, state: 'delivered', ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}) }
+  if (delivered)
+    return {
+      subscription: subscription.name,
+      state: 'delivered',
+      ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
+    }
   return {
     subscription: subscription.name,
     state: result.statusCode === 410 ? 'gone' : 'failed',
@@ -149,10 +193,14 @@ export async function deliverEvent(deps: DeliverDeps, event: CloudEvent): Promis
     return []
   }
   const body = JSON.stringify(event)
-  const subscriptions = (await listSubscriptions(deps.db, project, (line) => deps.log?.(line))).filter((s) => subscriptionMatches(s.spec, event))
+  const subscriptions = (await listSubscriptions(deps.db, project, (line) => deps.log?.(line))).filter((s) =>
+    subscriptionMatches(s.spec, event),
+  )
   const settled = await Promise.allSettled(subscriptions.map((s) => deliverTo(deps, project, event, body, s)))
   return settled.map((r, i) =>
-    r.status === 'fulfilled' ? r.value : { subscription: subscriptions[i]!.name, state: 'failed' as const, error: messageOf(r.reason) },
+    r.status === 'fulfilled'
+      ? r.value
+      : { subscription: subscriptions[i]!.name, state: 'failed' as const, error: messageOf(r.reason) },
   )
 }
 
@@ -186,7 +234,9 @@ export interface DeliverHandlerDeps extends DeliverDeps {
  * maxReceiveCount then moves it to the dead-letter queue. A record that is not a CloudEvent fails as it is
  * (it reaches the dead-letter queue for a person to look at).
  */
-export function createDeliverHandler(deps: DeliverHandlerDeps): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+export function createDeliverHandler(
+  deps: DeliverHandlerDeps,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const handleRecord = async (record: SQSRecord) => {
     const event = CloudEventSchema.parse(JSON.parse(record.body))
     const outcomes = await deliverEvent(deps, event)
@@ -194,7 +244,13 @@ export function createDeliverHandler(deps: DeliverHandlerDeps): (event: SQSEvent
     if (failed.length === 0) return
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1
     const seconds = backoffSeconds(receiveCount, deps.backoff)
-    await deps.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }))
+    await deps.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: deps.queueUrl,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    )
     throw new DeliveryFailedError(
       `event ${event.id}: delivery failed for ${failed.map((f) => `${f.subscription} (${f.error ?? 'failed'})`).join(', ')}; retry in ${seconds}s (attempt ${receiveCount})`,
       { data: { eventId: event.id, subscriptions: failed.map((f) => f.subscription) } },

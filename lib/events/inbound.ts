@@ -40,13 +40,23 @@ export interface InboundDeps {
   /** Sends a Promotion to the promotions queue; with it, promotion.requested uses `promoteToStage`. */
   enqueuePromotion?: (message: { project: string; stage: string; promotion: string }) => Promise<void>
   /** Overrides how promotion.requested promotes (default: promoteToStage, manual). */
-  promote?: (input: { project: string; stage: string; selector: FreightSelector; actor: Actor }) => Promise<{ metadata: { name: string } }>
+  promote?: (input: {
+    project: string
+    stage: string
+    selector: FreightSelector
+    actor: Actor
+  }) => Promise<{ metadata: { name: string } }>
   /** Overrides how testsuiterun.finished is recorded (default: `recordExternalVerification`). */
   recordExternalVerification?: (input: ExternalVerification) => Promise<{ freight: string; phase: string }>
 }
 
 export const InboundActionSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('refresh'), warehouse: z.string(), ok: z.boolean(), message: z.string().optional() }),
+  z.object({
+    action: z.literal('refresh'),
+    warehouse: z.string(),
+    ok: z.boolean(),
+    message: z.string().optional(),
+  }),
   z.object({ action: z.literal('promote'), stage: z.string(), promotion: z.string() }),
   z.object({ action: z.literal('verify'), stage: z.string(), freight: z.string(), phase: z.string() }),
 ])
@@ -70,17 +80,29 @@ export function inboundKind(type: string): keyof typeof INBOUND_TYPE_PREFIXES | 
 
 const RecordSchema = z.record(z.string(), z.unknown())
 
-/** The parts of an inbound event's data: a CDEvent's subject and customData, or plain JSON data. */
-function partsOf(event: CloudEvent): { subjectId?: string; content: Record<string, unknown>; custom: Record<string, unknown>; plain: Record<string, unknown> } {
+/**
+ * The parts of an inbound event's data: a CDEvent's `subject` (id, content) and `customData` when present (the
+ * `context` may be left out), and the data itself for plain JSON. The CloudEvent `subject` stands in for a missing
+ * subject id.
+ */
+function partsOf(event: CloudEvent): {
+  subjectId?: string
+  content: Record<string, unknown>
+  custom: Record<string, unknown>
+  plain: Record<string, unknown>
+} {
   const data = RecordSchema.safeParse(event.data)
   const plain = data.success ? data.data : {}
   const subject = RecordSchema.safeParse(plain.subject)
-  const isCDEvent = RecordSchema.safeParse(plain.context).success && subject.success
-  if (!isCDEvent) return { ...(event.subject ? { subjectId: event.subject } : {}), content: {}, custom: {}, plain }
-  const content = RecordSchema.safeParse(subject.data.content)
+  const content = subject.success ? RecordSchema.safeParse(subject.data.content) : undefined
   const custom = RecordSchema.safeParse(plain.customData)
-  const subjectId = typeof subject.data.id === 'string' ? subject.data.id : event.subject
-  return { ...(subjectId ? { subjectId } : {}), content: content.success ? content.data : {}, custom: custom.success ? custom.data : {}, plain: {} }
+  const subjectId = str(subject.success ? subject.data.id : undefined, event.subject)
+  return {
+    ...(subjectId ? { subjectId } : {}),
+    content: content?.success ? content.data : {},
+    custom: custom.success ? custom.data : {},
+    plain,
+  }
 }
 
 function str(...values: unknown[]): string | undefined {
@@ -101,7 +123,11 @@ function stageOfEnvironment(project: string, environment: unknown): string | und
   return id.slice(slash + 1)
 }
 
-async function onArtifactPublished(deps: InboundDeps, project: string, event: CloudEvent): Promise<InboundAction[]> {
+async function onArtifactPublished(
+  deps: InboundDeps,
+  project: string,
+  event: CloudEvent,
+): Promise<InboundAction[]> {
   const parts = partsOf(event)
   const fromPurl = repositoriesOfPurl(parts.subjectId ?? '')
   const repoURL = str(parts.custom.repoURL, parts.content.repoURL, parts.plain.repoURL)
@@ -111,11 +137,16 @@ async function onArtifactPublished(deps: InboundDeps, project: string, event: Cl
     charts: [...fromPurl.charts, ...(repoURL ? [repoURL] : [])],
   }
   if (!change.images.length && !change.git.length && !change.charts.length) {
-    throw new ValidationError('artifact.published needs subject.id as a purl (pkg:oci/…?repository_url=…, pkg:github/…) or customData.repoURL')
+    throw new ValidationError(
+      'artifact.published needs subject.id as a purl (pkg:oci/…?repository_url=…, pkg:github/…) or customData.repoURL',
+    )
   }
   if (!deps.refreshWarehouse) throw new Error('discovery is not configured in this deployment')
   const warehouses = await warehousesFor(deps.db, project, change)
-  return (await refreshAll(deps.refreshWarehouse, project, warehouses)).map((r) => ({ action: 'refresh' as const, ...r }))
+  return (await refreshAll(deps.refreshWarehouse, project, warehouses)).map((r) => ({
+    action: 'refresh' as const,
+    ...r,
+  }))
 }
 
 const PromotionRequestSchema = z
@@ -129,9 +160,18 @@ const PromotionRequestSchema = z
     message: 'set exactly one of freight, freightAlias or warehouse',
   })
 
-async function onPromotionRequested(deps: InboundDeps, project: string, event: CloudEvent, actor: Actor): Promise<InboundAction[]> {
+async function onPromotionRequested(
+  deps: InboundDeps,
+  project: string,
+  event: CloudEvent,
+  actor: Actor,
+): Promise<InboundAction[]> {
   const parts = partsOf(event)
-  const source = Object.keys(parts.content).length ? parts.content : Object.keys(parts.custom).length ? parts.custom : parts.plain
+  const source = Object.keys(parts.content).length
+    ? parts.content
+    : Object.keys(parts.custom).length
+      ? parts.custom
+      : parts.plain
   const request = PromotionRequestSchema.parse({
     stage: str(source.stage, stageOfEnvironment(project, source.environment)),
     freight: str(source.freight),
@@ -147,36 +187,73 @@ async function onPromotionRequested(deps: InboundDeps, project: string, event: C
     deps.promote ??
     (deps.enqueuePromotion
       ? (input: { project: string; stage: string; selector: FreightSelector; actor: Actor }) =>
-          promoteToStage({ db: deps.db, enqueuePromotion: deps.enqueuePromotion!, ...(deps.now ? { now: deps.now } : {}) }, { ...input, manual: true })
+          promoteToStage(
+            { db: deps.db, enqueuePromotion: deps.enqueuePromotion!, ...(deps.now ? { now: deps.now } : {}) },
+            { ...input, manual: true },
+          )
       : undefined)
   if (!promote) throw new Error('the promotions queue is not configured')
   const promotion = await promote({ project, stage: request.stage, selector, actor })
   return [{ action: 'promote', stage: request.stage, promotion: promotion.metadata.name }]
 }
 
-const OutcomeSchema = z.enum(['success', 'failure', 'cancel', 'error'], { message: 'outcome must be success, failure, cancel or error' })
+const OutcomeSchema = z.enum(['success', 'failure', 'cancel', 'error'], {
+  message: 'outcome must be success, failure, cancel or error',
+})
 
-async function onTestSuiteRunFinished(deps: InboundDeps, project: string, event: CloudEvent, actor: Actor): Promise<InboundAction[]> {
+async function onTestSuiteRunFinished(
+  deps: InboundDeps,
+  project: string,
+  event: CloudEvent,
+  actor: Actor,
+): Promise<InboundAction[]> {
   const parts = partsOf(event)
-  const stage = str(parts.custom.stage, parts.plain.stage, stageOfEnvironment(project, parts.content.environment ?? parts.plain.environment))
-  if (!stage) throw new ValidationError('testsuiterun.finished needs the Stage: subject.content.environment.id "<project>/<stage>" or customData.stage')
+  const stage = str(
+    parts.custom.stage,
+    parts.plain.stage,
+    stageOfEnvironment(project, parts.content.environment ?? parts.plain.environment),
+  )
+  if (!stage)
+    throw new ValidationError(
+      'testsuiterun.finished needs the Stage: subject.content.environment.id "<project>/<stage>" or customData.stage',
+    )
   const outcome = OutcomeSchema.parse(str(parts.content.outcome, parts.plain.outcome))
   const testSuite = RecordSchema.safeParse(parts.content.testSuite ?? parts.plain.testSuite)
   const suiteName = testSuite.success ? str(testSuite.data.name, testSuite.data.id) : undefined
-  const message = str(parts.content.reason, parts.custom.message, parts.plain.message, parts.plain.reason) ?? (suiteName ? `test suite ${suiteName}: ${outcome}` : `external tests: ${outcome}`)
+  const message =
+    str(parts.content.reason, parts.custom.message, parts.plain.message, parts.plain.reason) ??
+    (suiteName ? `test suite ${suiteName}: ${outcome}` : `external tests: ${outcome}`)
   const freight = str(parts.custom.freight, parts.plain.freight)
-  const record = deps.recordExternalVerification ?? ((input: ExternalVerification) => recordExternalVerification(deps, input))
-  const done = await record({ project, stage, ...(freight ? { freight } : {}), outcome, message, actor, id: event.id })
+  const record =
+    deps.recordExternalVerification ??
+    ((input: ExternalVerification) => recordExternalVerification(deps, input))
+  const done = await record({
+    project,
+    stage,
+    ...(freight ? { freight } : {}),
+    outcome,
+    message,
+    actor,
+    id: event.id,
+  })
   return [{ action: 'verify', stage, freight: done.freight, phase: done.phase }]
 }
 
-const phaseOfOutcome: Record<TestOutcome, string> = { success: 'Successful', failure: 'Failed', error: 'Error', cancel: 'Aborted' }
+const phaseOfOutcome: Record<TestOutcome, string> = {
+  success: 'Successful',
+  failure: 'Failed',
+  error: 'Error',
+  cancel: 'Aborted',
+}
 
 /**
  * Records an external test result as a verification of the Stage's current Freight (the Stage's
  * verificationHistory; `verifiedIn` on success). 409 when the Stage holds other Freight or none.
  */
-export async function recordExternalVerification(deps: Pick<InboundDeps, 'db' | 'now'>, input: ExternalVerification): Promise<{ freight: string; phase: string }> {
+export async function recordExternalVerification(
+  deps: Pick<InboundDeps, 'db' | 'now'>,
+  input: ExternalVerification,
+): Promise<{ freight: string; phase: string }> {
   const now = deps.now?.() ?? new Date()
   const stage = await requireStage(deps.db, input.project, input.stage)
   const current = stage.status.freightHistory?.[0]
@@ -186,7 +263,9 @@ export async function recordExternalVerification(deps: Pick<InboundDeps, 'db' | 
   if (input.freight) {
     const found = await findFreight(deps.db, input.project, input.freight)
     if (!found || !names.includes(found.metadata.name)) {
-      throw new ConflictError(`Freight "${input.freight}" is not the current Freight of Stage "${input.stage}" (it holds ${names.join(', ')}); result not recorded`)
+      throw new ConflictError(
+        `Freight "${input.freight}" is not the current Freight of Stage "${input.stage}" (it holds ${names.join(', ')}); result not recorded`,
+      )
     }
     freight = found.metadata.name
   }
@@ -194,7 +273,14 @@ export async function recordExternalVerification(deps: Pick<InboundDeps, 'db' | 
   await recordVerification(
     deps.db,
     stage,
-    { id: input.id, phase, actor: input.actor.name, startTime: now.toISOString(), finishTime: now.toISOString(), ...(input.message ? { message: input.message } : {}) },
+    {
+      id: input.id,
+      phase,
+      actor: input.actor.name,
+      startTime: now.toISOString(),
+      finishTime: now.toISOString(),
+      ...(input.message ? { message: input.message } : {}),
+    },
     now,
   )
   return { freight, phase }
@@ -213,7 +299,9 @@ export async function handleInboundEvent(
   const kind = inboundKind(event.type)
   if (!kind) {
     throw new ValidationError(
-      `unsupported event type "${event.type}"; Tugboat accepts ${Object.values(INBOUND_TYPE_PREFIXES).map((p) => `${p}*`).join(', ')}`,
+      `unsupported event type "${event.type}"; Tugboat accepts ${Object.values(INBOUND_TYPE_PREFIXES)
+        .map((p) => `${p}*`)
+        .join(', ')}`,
       { data: { type: event.type } },
     )
   }
@@ -222,7 +310,12 @@ export async function handleInboundEvent(
   const claim = await claimInbound(deps.db, project, event.id, now)
   if (!claim.claimed) {
     const previous = z.object({ actions: z.array(InboundActionSchema) }).safeParse(claim.result)
-    return { id: event.id, type: event.type, duplicate: true, actions: previous.success ? previous.data.actions : [] }
+    return {
+      id: event.id,
+      type: event.type,
+      duplicate: true,
+      actions: previous.success ? previous.data.actions : [],
+    }
   }
   try {
     const actions =

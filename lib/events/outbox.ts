@@ -12,6 +12,11 @@ export function outboxItem(db: Db, event: CloudEvent): TransactItem {
   return outboxPut(db, CloudEventSchema.parse(event))
 }
 
+/** `outboxItem` for each event (DynamoDB transactions take at most 100 items in all). */
+export function outboxItems(db: Db, events: CloudEvent[]): TransactItem[] {
+  return events.map((event) => outboxItem(db, event))
+}
+
 export interface RelayDeps {
   db: Db
   sqs: SQSClient
@@ -41,7 +46,9 @@ export async function relayOutbox(deps: RelayDeps): Promise<{ sent: number; fail
     )
     for (const failure of result.Failed ?? []) {
       failed++
-      deps.log?.(`outbox: SQS refused ${chunk[Number(failure.Id)]?.key.SK ?? failure.Id}: ${failure.Code ?? ''} ${failure.Message ?? ''}`.trim())
+      deps.log?.(
+        `outbox: SQS refused ${chunk[Number(failure.Id)]?.key.SK ?? failure.Id}: ${failure.Code ?? ''} ${failure.Message ?? ''}`.trim(),
+      )
     }
     for (const ok of result.Successful ?? []) {
       const entry = chunk[Number(ok.Id)]
@@ -57,10 +64,23 @@ export async function relayOutbox(deps: RelayDeps): Promise<{ sent: number; fail
  * Records events in the outbox on their own (for hooks that have no transaction of their own, e.g. discovery
  * failures) and relays them when a queue is configured. An event is lost only if the process dies before the write.
  */
-export async function publishEvents(deps: { db: Db; sqs?: SQSClient; queueUrl?: string; log?: (line: string) => void }, events: CloudEvent[]): Promise<void> {
+export async function publishEvents(
+  deps: { db: Db; sqs?: SQSClient; queueUrl?: string; log?: (line: string) => void },
+  events: CloudEvent[],
+): Promise<void> {
   if (events.length === 0) return
   for (let start = 0; start < events.length; start += 25) {
-    await writeAll(deps.db, events.slice(start, start + 25).map((e) => outboxItem(deps.db, e)), 'an event with the same id is already in the outbox')
+    await writeAll(
+      deps.db,
+      events.slice(start, start + 25).map((e) => outboxItem(deps.db, e)),
+      'an event with the same id is already in the outbox',
+    )
   }
-  if (deps.sqs && deps.queueUrl) await relayOutbox({ db: deps.db, sqs: deps.sqs, queueUrl: deps.queueUrl, ...(deps.log ? { log: deps.log } : {}) })
+  if (deps.sqs && deps.queueUrl)
+    await relayOutbox({
+      db: deps.db,
+      sqs: deps.sqs,
+      queueUrl: deps.queueUrl,
+      ...(deps.log ? { log: deps.log } : {}),
+    })
 }

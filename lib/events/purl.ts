@@ -34,10 +34,15 @@ export function formatPurl(purl: Purl): string {
 
 /** Parses a purl; undefined when it is not one. */
 export function parsePurl(text: string): Purl | undefined {
-  const match = /^pkg:\/*([a-zA-Z][a-zA-Z0-9.+-]*)\/([^?#]+?)(?:@([^?#]+))?(?:\?([^#]*))?(?:#.*)?$/.exec(text.trim())
+  const match = /^pkg:\/*([a-zA-Z][a-zA-Z0-9.+-]*)\/([^?#]+?)(?:@([^?#]+))?(?:\?([^#]*))?(?:#.*)?$/.exec(
+    text.trim(),
+  )
   if (!match) return undefined
   try {
-    const segments = match[2]!.split('/').filter(Boolean).map((s) => decodeURIComponent(s))
+    const segments = match[2]!
+      .split('/')
+      .filter(Boolean)
+      .map((s) => decodeURIComponent(s))
     const name = segments.pop()
     if (!name) return undefined
     const qualifiers: Record<string, string> = {}
@@ -62,7 +67,8 @@ export function parsePurl(text: string): Purl | undefined {
 function fullImageRepository(repoURL: string): string {
   const bare = repoURL.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '')
   const first = bare.split('/')[0] ?? ''
-  const hasRegistry = bare.includes('/') && (first === 'localhost' || first.includes('.') || first.includes(':'))
+  const hasRegistry =
+    bare.includes('/') && (first === 'localhost' || first.includes('.') || first.includes(':'))
   if (hasRegistry) return bare
   return bare.includes('/') ? `docker.io/${bare}` : `docker.io/library/${bare}`
 }
@@ -82,16 +88,41 @@ export function imagePurl(image: { repoURL: string; tag?: string; digest?: strin
 /** A commit: `pkg:github/<owner>/<repo>@<sha>` on github.com, else `pkg:generic/<repo>@<sha>?vcs_url=git+<url>@<sha>`. */
 export function commitPurl(commit: { repoURL: string; id: string }): string {
   const https = /^https?:\/\/(?:[^@/]+@)?github\.com\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/i.exec(commit.repoURL)
-  if (https) return formatPurl({ type: 'github', namespace: https[1]!.toLowerCase(), name: https[2]!.toLowerCase(), version: commit.id, qualifiers: {} })
-  const name = (commit.repoURL.replace(/\.git\/?$/, '').split(/[/:]/).pop() ?? 'repository') || 'repository'
-  const url = /^[a-z+]+:\/\//i.test(commit.repoURL) ? commit.repoURL : `ssh://${commit.repoURL.replace(':', '/')}`
-  return formatPurl({ type: 'generic', name, version: commit.id, qualifiers: { vcs_url: `git+${url}@${commit.id}` } })
+  if (https)
+    return formatPurl({
+      type: 'github',
+      namespace: https[1]!.toLowerCase(),
+      name: https[2]!.toLowerCase(),
+      version: commit.id,
+      qualifiers: {},
+    })
+  const name =
+    (commit.repoURL
+      .replace(/\.git\/?$/, '')
+      .split(/[/:]/)
+      .pop() ??
+      'repository') ||
+    'repository'
+  const url = /^[a-z+]+:\/\//i.test(commit.repoURL)
+    ? commit.repoURL
+    : `ssh://${commit.repoURL.replace(':', '/')}`
+  return formatPurl({
+    type: 'generic',
+    name,
+    version: commit.id,
+    qualifiers: { vcs_url: `git+${url}@${commit.id}` },
+  })
 }
 
 /** A chart: `pkg:generic/<name>@<version>?repository_url=<url>` (purl has no Helm type; OCI charts keep oci://). */
 export function chartPurl(chart: { repoURL: string; name?: string; version: string }): string {
   const name = chart.name ?? chart.repoURL.replace(/\/+$/, '').split('/').pop() ?? 'chart'
-  return formatPurl({ type: 'generic', name, version: chart.version, qualifiers: { repository_url: chart.repoURL } })
+  return formatPurl({
+    type: 'generic',
+    name,
+    version: chart.version,
+    qualifiers: { repository_url: chart.repoURL },
+  })
 }
 
 /** Repositories an inbound purl points at, by kind (what Warehouse subscriptions may be subscribed to). */

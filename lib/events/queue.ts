@@ -12,18 +12,33 @@ export async function ensureEventQueues(
   prefix = 'tugboat',
   options: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number } = {},
 ): Promise<{ events: string; eventsArn: string; eventsDlq: string }> {
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-events-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }))
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn
+  const dlq = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${prefix}-events-dlq`,
+      Attributes: { MessageRetentionPeriod: '1209600' },
+    }),
+  )
+  const dlqArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }))
+  ).Attributes?.QueueArn
   const events = await sqs.send(
     new CreateQueueCommand({
       QueueName: `${prefix}-events`,
       Attributes: {
         VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 360),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount ?? EVENTS_MAX_RECEIVE_COUNT }),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn,
+          maxReceiveCount: options.maxReceiveCount ?? EVENTS_MAX_RECEIVE_COUNT,
+        }),
       },
     }),
   )
-  const eventsArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: events.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn
-  if (!events.QueueUrl || !dlq.QueueUrl || !eventsArn || !dlqArn) throw new Error('the events queues were not created')
+  const eventsArn = (
+    await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: events.QueueUrl!, AttributeNames: ['QueueArn'] }),
+    )
+  ).Attributes?.QueueArn
+  if (!events.QueueUrl || !dlq.QueueUrl || !eventsArn || !dlqArn)
+    throw new Error('the events queues were not created')
   return { events: events.QueueUrl, eventsArn, eventsDlq: dlq.QueueUrl }
 }

@@ -22,7 +22,15 @@ export const RECEIVER_SECRET_KEYS = {
 export type ReceiverType = keyof typeof RECEIVER_SECRET_KEYS
 
 /** Types this build handles; the others are accepted in ProjectConfig but answer 501. */
-export const SUPPORTED_RECEIVER_TYPES: readonly ReceiverType[] = ['github', 'gitlab', 'gitea', 'dockerhub', 'quay', 'harbor', 'generic']
+export const SUPPORTED_RECEIVER_TYPES: readonly ReceiverType[] = [
+  'github',
+  'gitlab',
+  'gitea',
+  'dockerhub',
+  'quay',
+  'harbor',
+  'generic',
+]
 
 export interface ReceiverRequest {
   header: (name: string) => string | undefined
@@ -49,14 +57,22 @@ function json(body: Buffer): Record<string, unknown> | undefined {
 }
 
 const PushCommitSchema = z
-  .object({ added: z.array(z.string()).optional(), modified: z.array(z.string()).optional(), removed: z.array(z.string()).optional() })
+  .object({
+    added: z.array(z.string()).optional(),
+    modified: z.array(z.string()).optional(),
+    removed: z.array(z.string()).optional(),
+  })
   .passthrough()
 
 /** Every path a push's commits touched (sorted, unique); undefined when the payload does not list them all. */
-function changedPaths(commits: Array<z.infer<typeof PushCommitSchema>>, complete: boolean): string[] | undefined {
+function changedPaths(
+  commits: Array<z.infer<typeof PushCommitSchema>>,
+  complete: boolean,
+): string[] | undefined {
   if (!complete) return undefined
   const paths = new Set<string>()
-  for (const c of commits) for (const p of [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]) paths.add(p)
+  for (const c of commits)
+    for (const p of [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]) paths.add(p)
   return [...paths].sort()
 }
 
@@ -88,7 +104,9 @@ function githubPush(body: Record<string, unknown>): ReceiverVerdict {
     kind: 'refresh',
     what: `push to ${ref}`,
     change: {
-      git: [repository.clone_url, repository.ssh_url, repository.html_url].filter((u): u is string => Boolean(u)),
+      git: [repository.clone_url, repository.ssh_url, repository.html_url].filter((u): u is string =>
+        Boolean(u),
+      ),
       ref,
       ...(repository.default_branch ? { defaultBranch: repository.default_branch } : {}),
       ...(paths ? { changedPaths: paths } : {}),
@@ -105,7 +123,10 @@ const GitHubPackageSchema = z
         package_version: z
           .object({
             package_url: z.string().optional(),
-            container_metadata: z.object({ tag: z.object({ name: z.string().optional() }).passthrough().optional() }).passthrough().optional(),
+            container_metadata: z
+              .object({ tag: z.object({ name: z.string().optional() }).passthrough().optional() })
+              .passthrough()
+              .optional(),
           })
           .passthrough()
           .nullable()
@@ -118,21 +139,34 @@ const GitHubPackageSchema = z
   .passthrough()
 
 function githubPackage(body: Record<string, unknown>, event: string): ReceiverVerdict {
-  const parsed = GitHubPackageSchema.safeParse(event === 'registry_package' ? { ...body, package: body.registry_package } : body)
+  const parsed = GitHubPackageSchema.safeParse(
+    event === 'registry_package' ? { ...body, package: body.registry_package } : body,
+  )
   if (!parsed.success) return { kind: 'bad-request', message: 'invalid package payload' }
-  if (!['published', 'updated'].includes(parsed.data.action)) return { kind: 'ignored', message: `package ${parsed.data.action}: nothing to refresh` }
+  if (!['published', 'updated'].includes(parsed.data.action))
+    return { kind: 'ignored', message: `package ${parsed.data.action}: nothing to refresh` }
   const pkg = parsed.data.package
   const version = pkg?.package_version
   if (!pkg || !version) return { kind: 'bad-request', message: 'invalid package payload: no package_version' }
-  if (!['container', 'docker'].includes((pkg.package_type ?? '').toLowerCase())) return { kind: 'ignored', message: `package type ${pkg.package_type ?? '?'}: not an image` }
+  if (!['container', 'docker'].includes((pkg.package_type ?? '').toLowerCase()))
+    return { kind: 'ignored', message: `package type ${pkg.package_type ?? '?'}: not an image` }
   // GitHub sometimes sends `ghcr.io/owner/image:` (trailing colon, no tag).
   const url = (version.package_url ?? '').replace(/:$/, '')
   if (!url) return { kind: 'bad-request', message: 'invalid package payload: no package_url' }
   const tag = version.container_metadata?.tag?.name
-  return { kind: 'refresh', what: `package ${url}${tag ? ` tag ${tag}` : ''}`, change: { images: [url], charts: [`oci://${url}`] } }
+  return {
+    kind: 'refresh',
+    what: `package ${url}${tag ? ` tag ${tag}` : ''}`,
+    change: { images: [url], charts: [`oci://${url}`] },
+  }
 }
 
-function github(secret: string, request: ReceiverRequest, signatureHeader = 'x-hub-signature-256', eventHeader = 'x-github-event'): ReceiverVerdict {
+function github(
+  secret: string,
+  request: ReceiverRequest,
+  signatureHeader = 'x-hub-signature-256',
+  eventHeader = 'x-github-event',
+): ReceiverVerdict {
   if (!verifySignature(secret, request.body, request.header(signatureHeader))) {
     return { kind: 'unauthorized', message: 'missing or wrong signature' }
   }
@@ -148,7 +182,10 @@ function github(secret: string, request: ReceiverRequest, signatureHeader = 'x-h
     case 'registry_package':
       return githubPackage(body, event)
     case 'pull_request':
-      return { kind: 'ignored', message: 'pull_request: waiting Promotions poll their pull requests themselves' }
+      return {
+        kind: 'ignored',
+        message: 'pull_request: waiting Promotions poll their pull requests themselves',
+      }
     default:
       return { kind: 'bad-request', message: `event type ${event || '(none)'} is not supported` }
   }
@@ -157,7 +194,10 @@ function github(secret: string, request: ReceiverRequest, signatureHeader = 'x-h
 const GitLabPushSchema = z
   .object({
     ref: z.string(),
-    repository: z.object({ git_http_url: z.string().optional(), git_ssh_url: z.string().optional() }).passthrough().optional(),
+    repository: z
+      .object({ git_http_url: z.string().optional(), git_ssh_url: z.string().optional() })
+      .passthrough()
+      .optional(),
     project: z.object({ default_branch: z.string().optional() }).passthrough().optional(),
     commits: z.array(PushCommitSchema).optional(),
     total_commits_count: z.number().optional(),
@@ -165,21 +205,32 @@ const GitLabPushSchema = z
   .passthrough()
 
 function gitlab(secret: string, request: ReceiverRequest): ReceiverVerdict {
-  if (!sameToken(secret, request.header('x-gitlab-token'))) return { kind: 'unauthorized', message: 'missing or wrong X-Gitlab-Token' }
+  if (!sameToken(secret, request.header('x-gitlab-token')))
+    return { kind: 'unauthorized', message: 'missing or wrong X-Gitlab-Token' }
   const event = request.header('x-gitlab-event') ?? ''
-  if (event === 'Merge Request Hook') return { kind: 'ignored', message: 'merge request: waiting Promotions poll their merge requests themselves' }
-  if (event !== 'Push Hook' && event !== 'Tag Push Hook') return { kind: 'bad-request', message: `event type ${event || '(none)'} is not supported` }
+  if (event === 'Merge Request Hook')
+    return {
+      kind: 'ignored',
+      message: 'merge request: waiting Promotions poll their merge requests themselves',
+    }
+  if (event !== 'Push Hook' && event !== 'Tag Push Hook')
+    return { kind: 'bad-request', message: `event type ${event || '(none)'} is not supported` }
   const body = json(request.body)
   const push = GitLabPushSchema.safeParse(body)
   if (!push.success) return { kind: 'bad-request', message: 'invalid push payload' }
   const commits = push.data.commits ?? []
   // GitLab truncates `commits` (20 by default); then the changed paths are unknown.
-  const paths = event === 'Push Hook' ? changedPaths(commits, (push.data.total_commits_count ?? commits.length) <= commits.length) : undefined
+  const paths =
+    event === 'Push Hook'
+      ? changedPaths(commits, (push.data.total_commits_count ?? commits.length) <= commits.length)
+      : undefined
   return {
     kind: 'refresh',
     what: `${event === 'Tag Push Hook' ? 'tag push' : 'push'} to ${push.data.ref}`,
     change: {
-      git: [push.data.repository?.git_http_url, push.data.repository?.git_ssh_url].filter((u): u is string => Boolean(u)),
+      git: [push.data.repository?.git_http_url, push.data.repository?.git_ssh_url].filter((u): u is string =>
+        Boolean(u),
+      ),
       ref: push.data.ref,
       ...(push.data.project?.default_branch ? { defaultBranch: push.data.project.default_branch } : {}),
       ...(paths ? { changedPaths: paths } : {}),
@@ -199,10 +250,16 @@ function dockerhub(request: ReceiverRequest): ReceiverVerdict {
   const payload = DockerHubSchema.safeParse(json(request.body))
   if (!payload.success) return { kind: 'bad-request', message: 'invalid request body' }
   const repo = payload.data.repository.repo_name
-  return { kind: 'refresh', what: `push of ${repo}:${payload.data.push_data?.tag ?? ''}`, change: { images: [repo], charts: [`oci://${repo}`] } }
+  return {
+    kind: 'refresh',
+    what: `push of ${repo}:${payload.data.push_data?.tag ?? ''}`,
+    change: { images: [repo], charts: [`oci://${repo}`] },
+  }
 }
 
-const QuaySchema = z.object({ docker_url: z.string(), updated_tags: z.array(z.string()).optional() }).passthrough()
+const QuaySchema = z
+  .object({ docker_url: z.string(), updated_tags: z.array(z.string()).optional() })
+  .passthrough()
 
 // Quay signs nothing either; the URL is the secret.
 function quay(request: ReceiverRequest): ReceiverVerdict {
@@ -215,7 +272,13 @@ function quay(request: ReceiverRequest): ReceiverVerdict {
 const HarborSchema = z
   .object({
     type: z.string(),
-    event_data: z.object({ resources: z.array(z.object({ resource_url: z.string().optional(), tag: z.string().optional() }).passthrough()).optional() }).passthrough(),
+    event_data: z
+      .object({
+        resources: z
+          .array(z.object({ resource_url: z.string().optional(), tag: z.string().optional() }).passthrough())
+          .optional(),
+      })
+      .passthrough(),
   })
   .passthrough()
 
@@ -236,7 +299,11 @@ function harbor(secret: string, request: ReceiverRequest): ReceiverVerdict {
  * Authenticates a request for one receiver and reads what it says changed. `secretData` is the receiver's
  * Secret. Generic receivers are handled by `runGenericReceiver` (they select Warehouses themselves).
  */
-export function evaluateReceiver(type: Exclude<ReceiverType, 'generic'>, secretData: Record<string, string>, request: ReceiverRequest): ReceiverVerdict {
+export function evaluateReceiver(
+  type: Exclude<ReceiverType, 'generic'>,
+  secretData: Record<string, string>,
+  request: ReceiverRequest,
+): ReceiverVerdict {
   const secret = secretData[RECEIVER_SECRET_KEYS[type]] ?? ''
   switch (type) {
     case 'github':
@@ -262,6 +329,9 @@ export function genericBody(body: Buffer): { ok: true; value: unknown } | { ok: 
   try {
     return { ok: true, value: JSON.parse(body.toString('utf8')) as unknown }
   } catch (error) {
-    return { ok: false, message: `invalid request body: ${error instanceof Error ? error.message : String(error)}` }
+    return {
+      ok: false,
+      message: `invalid request body: ${error instanceof Error ? error.message : String(error)}`,
+    }
   }
 }

@@ -39,7 +39,15 @@ const RepoSubSchema = z.object({ repoURL: z.string() }).passthrough()
 const SubscriptionsSchema = z
   .object({
     subscriptions: z
-      .array(z.object({ git: GitSubSchema.optional(), image: RepoSubSchema.optional(), chart: RepoSubSchema.optional() }).passthrough())
+      .array(
+        z
+          .object({
+            git: GitSubSchema.optional(),
+            image: RepoSubSchema.optional(),
+            chart: RepoSubSchema.optional(),
+          })
+          .passthrough(),
+      )
       .default([]),
   })
   .passthrough()
@@ -87,7 +95,10 @@ export async function warehousesFor(db: Db, project: string, change: RepositoryC
       if (sub.image && images.has(normalizeImageURL(sub.image.repoURL))) return true
       if (sub.chart) {
         const url = sub.chart.repoURL
-        return charts.has(normalizeChartURL(url)) || (url.startsWith('oci://') && images.has(normalizeChartURL(url)))
+        return (
+          charts.has(normalizeChartURL(url)) ||
+          (url.startsWith('oci://') && images.has(normalizeChartURL(url)))
+        )
       }
       return false
     })
@@ -116,6 +127,10 @@ export async function refreshAll(
     // pollWarehouse answers {ok, message}; any other answer counts as done.
     const outcome = PollOutcomeSchema.safeParse(r.value)
     if (!outcome.success) return { warehouse, ok: true }
-    return { warehouse, ok: outcome.data.ok, ...(outcome.data.message ? { message: outcome.data.message } : {}) }
+    return {
+      warehouse,
+      ok: outcome.data.ok,
+      ...(outcome.data.message ? { message: outcome.data.message } : {}),
+    }
   })
 }

@@ -9,7 +9,11 @@ export function sign(secret: string | Buffer, body: string | Buffer): string {
 }
 
 /** Constant-time check of a `sha256=<hex>` signature over the raw body. False for a missing or malformed header. */
-export function verifySignature(secret: string | Buffer, body: string | Buffer, header: string | null | undefined): boolean {
+export function verifySignature(
+  secret: string | Buffer,
+  body: string | Buffer,
+  header: string | null | undefined,
+): boolean {
   if (!header || !/^sha256=[0-9a-f]{64}$/i.test(header.trim())) return false
   const expected = Buffer.from(sign(secret, body), 'utf8')
   const given = Buffer.from(header.trim().toLowerCase(), 'utf8')

@@ -20,8 +20,12 @@ export const OUTBOX_PARTITION = 'OUTBOX'
 const DAY_SECONDS = 86_400
 
 export const eventKeys = {
-  outbox: (event: Pick<CloudEvent, 'id' | 'time'>) => ({ PK: OUTBOX_PARTITION, SK: `${event.time ?? ''}#${event.id}` }),
-  delivery: (project: string, eventId: string, subscription: string) => keys.dedupe(`delivery/${project}`, `${eventId}#${subscription}`),
+  outbox: (event: Pick<CloudEvent, 'id' | 'time'>) => ({
+    PK: OUTBOX_PARTITION,
+    SK: `${event.time ?? ''}#${event.id}`,
+  }),
+  delivery: (project: string, eventId: string, subscription: string) =>
+    keys.dedupe(`delivery/${project}`, `${eventId}#${subscription}`),
   inbound: (project: string, eventId: string) => keys.dedupe(`event/${project}`, eventId),
   webhookRoute: (path: string) => ({ PK: `WEBHOOK#${path}`, SK: 'ROUTE' }),
   webhookRouteList: (project: string) => ({ PK: `P#${project}`, SK: 'WebhookRoutes#' }),
@@ -39,12 +43,26 @@ export interface OutboxEntry {
   body: string
 }
 
+/**
+ * How long an unrelayed outbox entry is kept: as long as the events queue keeps a message (4 days), so a
+ * deployment without an events queue does not collect entries for ever.
+ */
+export const OUTBOX_TTL_DAYS = 4
+
 /** The Put of one outbox entry (create-only), for the caller's transaction. */
 export function outboxPut(db: Db, event: CloudEvent): TransactItem {
+  const written = event.time ? Date.parse(event.time) : Date.now()
   return {
     Put: {
       TableName: db.table,
-      Item: { ...eventKeys.outbox(event), kind: 'OutboxEvent', event: JSON.stringify(event) },
+      Item: {
+        ...eventKeys.outbox(event),
+        kind: 'OutboxEvent',
+        event: JSON.stringify(event),
+        expiresAt: epochSeconds(
+          new Date((Number.isNaN(written) ? Date.now() : written) + OUTBOX_TTL_DAYS * DAY_SECONDS * 1000),
+        ),
+      },
       ConditionExpression: 'attribute_not_exists(PK)',
     },
   }
@@ -90,13 +108,31 @@ export const DeliveryRecordSchema = z.object({
 })
 export type DeliveryRecord = z.infer<typeof DeliveryRecordSchema>
 
-export async function getDelivery(db: Db, project: string, eventId: string, subscription: string): Promise<DeliveryRecord | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: eventKeys.delivery(project, eventId, subscription), ConsistentRead: true }))
+export async function getDelivery(
+  db: Db,
+  project: string,
+  eventId: string,
+  subscription: string,
+): Promise<DeliveryRecord | undefined> {
+  const { Item } = await db.doc.send(
+    new GetCommand({
+      TableName: db.table,
+      Key: eventKeys.delivery(project, eventId, subscription),
+      ConsistentRead: true,
+    }),
+  )
   return Item ? DeliveryRecordSchema.parse(Item) : undefined
 }
 
 /** Records one delivery attempt; kept `ttlDays` (default 7) for idempotency and diagnosis. */
-export async function putDelivery(db: Db, project: string, eventId: string, subscription: string, record: DeliveryRecord, ttlDays = 7): Promise<void> {
+export async function putDelivery(
+  db: Db,
+  project: string,
+  eventId: string,
+  subscription: string,
+  record: DeliveryRecord,
+  ttlDays = 7,
+): Promise<void> {
   await db.doc.send(
     new PutCommand({
       TableName: db.table,
@@ -141,19 +177,33 @@ export async function claimInbound(
         },
         ConditionExpression: 'attribute_not_exists(PK) OR (#state = :processing AND claimedAt < :stale)',
         ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':processing': 'processing', ':stale': now.getTime() - INBOUND_CLAIM_STALE_MS },
+        ExpressionAttributeValues: {
+          ':processing': 'processing',
+          ':stale': now.getTime() - INBOUND_CLAIM_STALE_MS,
+        },
       }),
     )
     return { claimed: true }
   } catch (error) {
     if (!isConditionFailure(error)) throw error
-    const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: eventKeys.inbound(project, eventId), ConsistentRead: true }))
+    const { Item } = await db.doc.send(
+      new GetCommand({ TableName: db.table, Key: eventKeys.inbound(project, eventId), ConsistentRead: true }),
+    )
     const existing = InboundItemSchema.parse(Item)
-    return { claimed: false, state: existing.state, ...(existing.result ? { result: JSON.parse(existing.result) as unknown } : {}) }
+    return {
+      claimed: false,
+      state: existing.state,
+      ...(existing.result ? { result: JSON.parse(existing.result) as unknown } : {}),
+    }
   }
 }
 
-export async function finishInbound(db: Db, project: string, eventId: string, result: unknown): Promise<void> {
+export async function finishInbound(
+  db: Db,
+  project: string,
+  eventId: string,
+  result: unknown,
+): Promise<void> {
   await db.doc.send(
     new UpdateCommand({
       TableName: db.table,
@@ -175,18 +225,39 @@ export async function releaseInbound(db: Db, project: string, eventId: string): 
 const RouteSchema = z.object({ project: z.string(), receiver: z.string() })
 const RouteListSchema = z.object({ paths: z.array(z.string()) })
 
-export async function getWebhookRoute(db: Db, path: string): Promise<{ project: string; receiver: string } | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: eventKeys.webhookRoute(path) }))
+export async function getWebhookRoute(
+  db: Db,
+  path: string,
+): Promise<{ project: string; receiver: string } | undefined> {
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.table, Key: eventKeys.webhookRoute(path) }),
+  )
   return Item ? RouteSchema.parse(Item) : undefined
 }
 
 /** Replaces a project's webhook routes with `routes` (path → receiver name). */
-export async function replaceWebhookRoutes(db: Db, project: string, routes: Array<{ path: string; receiver: string }>): Promise<void> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: eventKeys.webhookRouteList(project), ConsistentRead: true }))
+export async function replaceWebhookRoutes(
+  db: Db,
+  project: string,
+  routes: Array<{ path: string; receiver: string }>,
+): Promise<void> {
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.table, Key: eventKeys.webhookRouteList(project), ConsistentRead: true }),
+  )
   const previous = Item ? RouteListSchema.parse(Item).paths : []
   const wanted = new Set(routes.map((r) => r.path))
   for (const route of routes) {
-    await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...eventKeys.webhookRoute(route.path), kind: 'WebhookRoute', project, receiver: route.receiver } }))
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.table,
+        Item: {
+          ...eventKeys.webhookRoute(route.path),
+          kind: 'WebhookRoute',
+          project,
+          receiver: route.receiver,
+        },
+      }),
+    )
   }
   for (const path of previous.filter((p) => !wanted.has(p))) {
     // Only remove a route that still points at this project (another project may have the same path).
@@ -204,7 +275,12 @@ export async function replaceWebhookRoutes(db: Db, project: string, routes: Arra
       if (!isConditionFailure(error)) throw error
     }
   }
-  await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...eventKeys.webhookRouteList(project), kind: 'WebhookRoutes', paths: [...wanted] } }))
+  await db.doc.send(
+    new PutCommand({
+      TableName: db.table,
+      Item: { ...eventKeys.webhookRouteList(project), kind: 'WebhookRoutes', paths: [...wanted] },
+    }),
+  )
 }
 
 // ---- secrets ----
@@ -215,8 +291,19 @@ const CredentialItemSchema = z.object({ credType: z.string(), sealed: z.string()
  * A project's Secret data by name (any cred-type), unsealed; undefined when there is no such Secret.
  * (lib/store/credentials.ts only finds Secrets by repository URL; this belongs there as `getCredential`.)
  */
-export async function readSecret(db: Db, sealer: Sealer, project: string, name: string): Promise<Record<string, string> | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.resource(project, 'Credential', name), ConsistentRead: true }))
+export async function readSecret(
+  db: Db,
+  sealer: Sealer,
+  project: string,
+  name: string,
+): Promise<Record<string, string> | undefined> {
+  const { Item } = await db.doc.send(
+    new GetCommand({
+      TableName: db.table,
+      Key: keys.resource(project, 'Credential', name),
+      ConsistentRead: true,
+    }),
+  )
   if (!Item) return undefined
   const item = CredentialItemSchema.parse(Item)
   return z.record(z.string(), z.string()).parse(JSON.parse(sealer.open(item.sealed)))

@@ -10,7 +10,9 @@ export const EVENT_SUBSCRIPTION_KIND = 'EventSubscription'
 const TypePatternSchema = z
   .string()
   .min(1)
-  .refine((p) => !p.slice(0, -1).includes('*'), { message: 'a type is exact, or a prefix ending in "*" (e.g. dev.cdevents.service.*)' })
+  .refine((p) => !p.slice(0, -1).includes('*'), {
+    message: 'a type is exact, or a prefix ending in "*" (e.g. dev.cdevents.service.*)',
+  })
 
 /** Where to POST which events, and the Secret (cred-type generic, key `secret`) that signs them. */
 export const EventSubscriptionSpecSchema = z
@@ -31,7 +33,10 @@ export const EventSubscriptionSpecSchema = z
     /** Only events about these Stages. All events (also those about no Stage) when absent. */
     stages: z.array(z.string().min(1)).optional(),
     /** A Secret in the project with a `secret` key: deliveries carry `X-Tugboat-Signature-256`. */
-    secretRef: z.object({ name: z.string().min(1) }).strict().optional(),
+    secretRef: z
+      .object({ name: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict()
 export type EventSubscriptionSpec = z.infer<typeof EventSubscriptionSpecSchema>
@@ -89,7 +94,11 @@ export function subscriptionMatches(spec: EventSubscriptionSpec, event: CloudEve
 }
 
 /** The project's EventSubscriptions. One that does not parse is skipped, with a log line (it cannot be delivered to). */
-export async function listSubscriptions(db: Db, project: string, log?: (line: string) => void): Promise<EventSubscription[]> {
+export async function listSubscriptions(
+  db: Db,
+  project: string,
+  log?: (line: string) => void,
+): Promise<EventSubscription[]> {
   const out: EventSubscription[] = []
   for (const resource of await listResources(db, project, EVENT_SUBSCRIPTION_KIND)) {
     const spec = EventSubscriptionSpecSchema.safeParse(resource.spec)
@@ -100,10 +109,23 @@ export async function listSubscriptions(db: Db, project: string, log?: (line: st
 }
 
 /** Adds an attempt to the subscription's status (lastDelivery and the recent list). */
-export async function recordDeliveryStatus(db: Db, project: string, name: string, delivery: DeliveryStatus): Promise<StoredResource> {
+export async function recordDeliveryStatus(
+  db: Db,
+  project: string,
+  name: string,
+  delivery: DeliveryStatus,
+): Promise<StoredResource> {
   return updateResource(db, { project, kind: EVENT_SUBSCRIPTION_KIND, name }, (current) => {
     const status = EventSubscriptionStatusSchema.parse(current.status ?? {})
-    const recent = [delivery, ...(status.deliveries ?? []).filter((d) => !(d.eventId === delivery.eventId && d.attempt === delivery.attempt))]
-    return { ...current, status: { ...status, lastDelivery: delivery, deliveries: recent.slice(0, RECENT_DELIVERIES) } }
+    const recent = [
+      delivery,
+      ...(status.deliveries ?? []).filter(
+        (d) => !(d.eventId === delivery.eventId && d.attempt === delivery.attempt),
+      ),
+    ]
+    return {
+      ...current,
+      status: { ...status, lastDelivery: delivery, deliveries: recent.slice(0, RECENT_DELIVERIES) },
+    }
   })
 }

@@ -82,7 +82,9 @@ export const TugboatEventDataSchema = z
     warehouse: z.string().optional(),
     freight: z.object({ name: z.string(), alias: z.string().optional() }).optional(),
     promotion: z.object({ name: z.string(), phase: z.string(), message: z.string().optional() }).optional(),
-    verification: z.object({ id: z.string().optional(), phase: z.string(), message: z.string().optional() }).optional(),
+    verification: z
+      .object({ id: z.string().optional(), phase: z.string(), message: z.string().optional() })
+      .optional(),
     actor: z.string().optional(),
     message: z.string().optional(),
   })
@@ -101,7 +103,13 @@ export const CDEventSchema = z
         timestamp: z.string(),
       })
       .passthrough(),
-    subject: z.object({ id: z.string(), source: z.string().optional(), content: z.record(z.string(), z.unknown()).optional() }).passthrough(),
+    subject: z
+      .object({
+        id: z.string(),
+        source: z.string().optional(),
+        content: z.record(z.string(), z.unknown()).optional(),
+      })
+      .passthrough(),
     customData: z.unknown().optional(),
     customDataContentType: z.string().optional(),
   })

@@ -8,12 +8,20 @@ import { z } from 'zod'
 import { evaluate, evaluateTemplate } from '../expressions/index.js'
 import { messageOf } from '../errors.js'
 import { normalizeChartURL, normalizeGitURL, normalizeImageURL } from '../model/freight-name.js'
+import { ConditionSchema, setCondition } from '../model/meta.js'
 import { ProjectConfigSpecSchema } from '../model/resources.js'
 import type { Db } from '../store/client.js'
-import { getResource, listResources } from '../store/resources.js'
+import { getResource, listResources, updateResource } from '../store/resources.js'
 import type { Sealer } from '../store/sealing.js'
 import { refreshAll, warehousesFor, type RefreshOutcome } from './refresh.js'
-import { evaluateReceiver, genericBody, RECEIVER_SECRET_KEYS, SUPPORTED_RECEIVER_TYPES, type ReceiverRequest, type ReceiverType } from './receivers.js'
+import {
+  evaluateReceiver,
+  genericBody,
+  RECEIVER_SECRET_KEYS,
+  SUPPORTED_RECEIVER_TYPES,
+  type ReceiverRequest,
+  type ReceiverType,
+} from './receivers.js'
 import { getWebhookRoute, readSecret, replaceWebhookRoutes } from './store.js'
 
 /** Where receivers are mounted on the API's base URL. */
@@ -32,7 +40,9 @@ export interface WebhookDeps {
 
 /** The type of a receiver config: the one provider key that is set. */
 export function receiverTypeOf(config: ReceiverConfig): ReceiverType | undefined {
-  const set = (Object.keys(RECEIVER_SECRET_KEYS) as ReceiverType[]).filter((type) => config[type] !== undefined)
+  const set = (Object.keys(RECEIVER_SECRET_KEYS) as ReceiverType[]).filter(
+    (type) => config[type] !== undefined,
+  )
   return set.length === 1 ? set[0] : undefined
 }
 
@@ -40,8 +50,15 @@ export function receiverTypeOf(config: ReceiverConfig): ReceiverType | undefined
  * Kargo's receiver path: `/webhooks/<type>/<hex sha256(project + name + secret values)>`. Changing the secret
  * changes the URL (as in Kargo). Keep this function stable: users paste these URLs into their providers.
  */
-export function receiverPath(project: string, type: ReceiverType, name: string, secretValues: readonly string[]): string {
-  const hash = createHash('sha256').update(project + name + secretValues.join('')).digest('hex')
+export function receiverPath(
+  project: string,
+  type: ReceiverType,
+  name: string,
+  secretValues: readonly string[],
+): string {
+  const hash = createHash('sha256')
+    .update(project + name + secretValues.join(''))
+    .digest('hex')
   return `${WEBHOOK_BASE_PATH}/${type}/${hash}`
 }
 
@@ -69,14 +86,21 @@ async function resolveReceiver(
   config: ReceiverConfig,
 ): Promise<{ type: ReceiverType; path: string; secretData: Record<string, string> } | { problem: string }> {
   const type = receiverTypeOf(config)
-  if (!type) return { problem: `webhook receiver "${config.name}": set exactly one provider (github, gitlab, dockerhub, …)` }
+  if (!type)
+    return {
+      problem: `webhook receiver "${config.name}": set exactly one provider (github, gitlab, dockerhub, …)`,
+    }
   const secretName = secretNameOf(config, type)
   if (!secretName) return { problem: `webhook receiver "${config.name}": ${type}.secretRef.name is required` }
   const secretData = await readSecret(deps.db, deps.sealer, project, secretName)
-  if (!secretData) return { problem: `webhook receiver "${config.name}": Secret "${secretName}" not found in project "${project}"` }
+  if (!secretData)
+    return {
+      problem: `webhook receiver "${config.name}": Secret "${secretName}" not found in project "${project}"`,
+    }
   const key = RECEIVER_SECRET_KEYS[type]
   const value = secretData[key]
-  if (value === undefined || value === '') return { problem: `webhook receiver "${config.name}": Secret "${secretName}" has no "${key}" key` }
+  if (value === undefined || value === '')
+    return { problem: `webhook receiver "${config.name}": Secret "${secretName}" has no "${key}" key` }
   return { type, path: receiverPath(project, type, config.name, [value]), secretData }
 }
 
@@ -97,7 +121,11 @@ export async function webhookReceiverDetails(
       problems.push(resolved.problem)
       continue
     }
-    receivers.push({ name: config.name, path: resolved.path, url: `${baseUrl.replace(/\/+$/, '')}${resolved.path}` })
+    receivers.push({
+      name: config.name,
+      path: resolved.path,
+      url: `${baseUrl.replace(/\/+$/, '')}${resolved.path}`,
+    })
   }
   return { receivers, problems }
 }
@@ -106,13 +134,62 @@ export async function webhookReceiverDetails(
  * Points the webhook routes at the project's current receivers (call after a ProjectConfig or Secret of the
  * project changes, and on the reconcile schedule to heal). Returns what `webhookReceiverDetails` returns.
  */
-export async function syncWebhookRoutes(deps: Pick<WebhookDeps, 'db' | 'sealer'>, project: string, baseUrl = ''): Promise<{ receivers: ReceiverDetails[]; problems: string[] }> {
+export async function syncWebhookRoutes(
+  deps: Pick<WebhookDeps, 'db' | 'sealer'>,
+  project: string,
+  baseUrl = '',
+): Promise<{ receivers: ReceiverDetails[]; problems: string[] }> {
   const details = await webhookReceiverDetails(deps, project, baseUrl)
   await replaceWebhookRoutes(
     deps.db,
     project,
     details.receivers.map((r) => ({ path: r.path.slice(WEBHOOK_BASE_PATH.length + 1), receiver: r.name })),
   )
+  return details
+}
+
+/**
+ * `syncWebhookRoutes`, then records the receivers on the ProjectConfig as Kargo does: `status.webhookReceivers`
+ * ([{name, path, url}]) and a `WebhookReceiversReady` condition naming any problem. Writes only when something
+ * changed, so it is cheap to call on every reconcile pass.
+ */
+export async function syncWebhookReceivers(
+  deps: Pick<WebhookDeps, 'db' | 'sealer'>,
+  project: string,
+  baseUrl = '',
+  now = new Date(),
+): Promise<{ receivers: ReceiverDetails[]; problems: string[] }> {
+  const details = await syncWebhookRoutes(deps, project, baseUrl)
+  const ref = { project, kind: 'ProjectConfig', name: project }
+  if (!(await getResource(deps.db, ref))) return details
+  await updateResource(deps.db, ref, (current) => {
+    const status = { ...(current.status ?? {}) }
+    if (!details.receivers.length && !details.problems.length && status.webhookReceivers === undefined)
+      return undefined
+    const conditions = setCondition(
+      z
+        .array(ConditionSchema)
+        .catch([])
+        .parse(status.conditions ?? []),
+      details.problems.length
+        ? {
+            type: 'WebhookReceiversReady',
+            status: 'False',
+            reason: 'ReceiverProblems',
+            message: details.problems.join('; '),
+          }
+        : {
+            type: 'WebhookReceiversReady',
+            status: 'True',
+            reason: 'Ready',
+            message: `${details.receivers.length} webhook receiver(s) ready`,
+          },
+      now,
+    )
+    const next = { ...status, webhookReceivers: details.receivers, conditions }
+    if (JSON.stringify(next) === JSON.stringify(current.status)) return undefined
+    return { ...current, status: next }
+  })
   return details
 }
 
@@ -129,7 +206,14 @@ function refreshed(results: RefreshOutcome[], what: string): WebhookResponse {
   const msg = `refreshed ${results.length - failures.length} of ${results.length} warehouse(s)`
   return {
     status: failures.length ? 500 : 200,
-    body: { msg, event: what, warehouses: results, ...(failures.length ? { error: `failed to refresh ${failures.length} of ${results.length} warehouses` } : {}) },
+    body: {
+      msg,
+      event: what,
+      warehouses: results,
+      ...(failures.length
+        ? { error: `failed to refresh ${failures.length} of ${results.length} warehouses` }
+        : {}),
+    },
   }
 }
 
@@ -138,17 +222,23 @@ function refreshed(results: RefreshOutcome[], what: string): WebhookResponse {
  * current secret (a rotated secret retires the old URL), authenticates the request the provider's way, and
  * refreshes the Warehouses it concerns. Nothing is refreshed for a request that fails authentication.
  */
-export async function handleWebhook(deps: WebhookDeps, input: { type: string; hash: string; request: ReceiverRequest }): Promise<WebhookResponse> {
+export async function handleWebhook(
+  deps: WebhookDeps,
+  input: { type: string; hash: string; request: ReceiverRequest },
+): Promise<WebhookResponse> {
   if (!(input.type in RECEIVER_SECRET_KEYS) || !/^[0-9a-f]{64}$/.test(input.hash)) return notFound
   const route = await getWebhookRoute(deps.db, `${input.type}/${input.hash}`)
   if (!route) return notFound
   const config = (await receiverConfigs(deps.db, route.project)).find((c) => c.name === route.receiver)
   if (!config) return notFound
   const resolved = await resolveReceiver(deps, route.project, config)
-  if ('problem' in resolved || resolved.path !== `${WEBHOOK_BASE_PATH}/${input.type}/${input.hash}`) return notFound
+  if ('problem' in resolved || resolved.path !== `${WEBHOOK_BASE_PATH}/${input.type}/${input.hash}`)
+    return notFound
   const type = resolved.type
-  if (!SUPPORTED_RECEIVER_TYPES.includes(type)) return { status: 501, body: { error: `${type} webhook receivers are not supported by Tugboat yet` } }
-  if (!deps.refreshWarehouse) return { status: 500, body: { error: 'discovery is not configured in this deployment' } }
+  if (!SUPPORTED_RECEIVER_TYPES.includes(type))
+    return { status: 501, body: { error: `${type} webhook receivers are not supported by Tugboat yet` } }
+  if (!deps.refreshWarehouse)
+    return { status: 500, body: { error: 'discovery is not configured in this deployment' } }
   if (type === 'generic') return runGenericReceiver(deps, route.project, config.generic!, input.request)
   const verdict = evaluateReceiver(type, resolved.secretData, input.request)
   switch (verdict.kind) {
@@ -182,12 +272,18 @@ interface ActionResult {
 
 function asString(template: string, env: Record<string, unknown>): string {
   const value = evaluateTemplate(template, env)
-  if (typeof value !== 'string') throw new Error(`expression ${JSON.stringify(template)} evaluated to ${typeof value}; not a string`)
+  if (typeof value !== 'string')
+    throw new Error(`expression ${JSON.stringify(template)} evaluated to ${typeof value}; not a string`)
   return value
 }
 
-function labelsMatch(selector: NonNullable<Criteria['labelSelector']>, labels: Record<string, string>, env: Record<string, unknown>): boolean {
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (labels[key] !== asString(value, env)) return false
+function labelsMatch(
+  selector: NonNullable<Criteria['labelSelector']>,
+  labels: Record<string, string>,
+  env: Record<string, unknown>,
+): boolean {
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {}))
+    if (labels[key] !== asString(value, env)) return false
   for (const expr of selector.matchExpressions ?? []) {
     const values = (expr.values ?? []).map((v) => asString(v, env))
     const has = expr.key in labels
@@ -214,7 +310,14 @@ function labelsMatch(selector: NonNullable<Criteria['labelSelector']>, labels: R
 /** The repository URLs a Warehouse subscribes to, each in every normalised form a generic value may be compared with. */
 function subscribedURLs(spec: unknown): Set<string> {
   const out = new Set<string>()
-  const parsed = z.object({ subscriptions: z.array(z.record(z.string(), z.object({ repoURL: z.string() }).passthrough())).default([]) }).passthrough().safeParse(spec)
+  const parsed = z
+    .object({
+      subscriptions: z
+        .array(z.record(z.string(), z.object({ repoURL: z.string() }).passthrough()))
+        .default([]),
+    })
+    .passthrough()
+    .safeParse(spec)
   if (!parsed.success) return out
   for (const sub of parsed.data.subscriptions) {
     if (sub.git) out.add(normalizeGitURL(sub.git.repoURL))
@@ -224,17 +327,25 @@ function subscribedURLs(spec: unknown): Set<string> {
   return out
 }
 
-async function selectTargets(db: Db, project: string, criteria: Criteria, env: Record<string, unknown>): Promise<string[]> {
+async function selectTargets(
+  db: Db,
+  project: string,
+  criteria: Criteria,
+  env: Record<string, unknown>,
+): Promise<string[]> {
   if (criteria.kind !== 'Warehouse') throw new Error(`unsupported target kind "${criteria.kind}"`)
   const name = criteria.name ? asString(criteria.name, env) : undefined
   const out: string[] = []
   for (const warehouse of await listResources(db, project, 'Warehouse')) {
     if (name !== undefined && warehouse.metadata.name !== name) continue
-    if (criteria.labelSelector && !labelsMatch(criteria.labelSelector, warehouse.metadata.labels ?? {}, env)) continue
+    if (criteria.labelSelector && !labelsMatch(criteria.labelSelector, warehouse.metadata.labels ?? {}, env))
+      continue
     let indexed = true
     for (const index of criteria.indexSelector?.matchIndices ?? []) {
-      if (index.key !== 'subscribedURLs') throw new Error(`index "${index.key}" is not supported for Warehouses`)
-      if (index.operator !== 'Equal' && index.operator !== 'NotEqual') throw new Error(`unsupported operator "${index.operator}" in index selector`)
+      if (index.key !== 'subscribedURLs')
+        throw new Error(`index "${index.key}" is not supported for Warehouses`)
+      if (index.operator !== 'Equal' && index.operator !== 'NotEqual')
+        throw new Error(`unsupported operator "${index.operator}" in index selector`)
       const has = subscribedURLs(warehouse.spec).has(asString(index.value, env))
       if ((index.operator === 'Equal') !== has) indexed = false
     }
@@ -248,7 +359,12 @@ async function selectTargets(db: Db, project: string, criteria: Criteria, env: R
  * `params`, `normalizeGit|Image|Chart`) decides whether it applies; `targetSelectionCriteria` pick Warehouses by
  * name, labels or subscribed URL (values may be `${{ }}` templates); the action (Refresh) runs on them.
  */
-export async function runGenericReceiver(deps: WebhookDeps, project: string, config: GenericConfig, request: ReceiverRequest): Promise<WebhookResponse> {
+export async function runGenericReceiver(
+  deps: WebhookDeps,
+  project: string,
+  config: GenericConfig,
+  request: ReceiverRequest,
+): Promise<WebhookResponse> {
   const body = genericBody(request.body)
   if (!body.ok) return { status: 400, body: { error: body.message } }
   const baseEnv: Record<string, unknown> = {
@@ -257,7 +373,11 @@ export async function runGenericReceiver(deps: WebhookDeps, project: string, con
     normalizeChart: normalizeChartURL,
     request: {
       header: (name: string) => request.header(name) ?? '',
-      headers: (name: string) => (request.header(name) ?? '').split(',').map((v) => v.trim()).filter(Boolean),
+      headers: (name: string) =>
+        (request.header(name) ?? '')
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
       body: body.value,
       params: (name: string) => request.query(name) ?? '',
     },
@@ -265,26 +385,41 @@ export async function runGenericReceiver(deps: WebhookDeps, project: string, con
   const results: ActionResult[] = []
   for (const action of config.actions ?? []) {
     const env = { ...baseEnv, params: { ...(action.parameters ?? {}) } }
-    const result: ActionResult = { action: action.action, ...(action.whenExpression ? { whenExpression: action.whenExpression } : {}), matchedWhenExpression: false, result: 'NotApplicable' }
+    const result: ActionResult = {
+      action: action.action,
+      ...(action.whenExpression ? { whenExpression: action.whenExpression } : {}),
+      matchedWhenExpression: false,
+      result: 'NotApplicable',
+    }
     try {
       const met = action.whenExpression ? evaluate(action.whenExpression, env) : true
-      if (typeof met !== 'boolean') throw new Error(`whenExpression evaluated to ${typeof met}; expected bool`)
+      if (typeof met !== 'boolean')
+        throw new Error(`whenExpression evaluated to ${typeof met}; expected bool`)
       result.matchedWhenExpression = met
       if (!met) {
         results.push({ ...result, summary: 'Request did not match whenExpression' })
         continue
       }
     } catch (error) {
-      results.push({ ...result, result: 'Error', summary: `Error evaluating whenExpression: ${messageOf(error)}` })
+      results.push({
+        ...result,
+        result: 'Error',
+        summary: `Error evaluating whenExpression: ${messageOf(error)}`,
+      })
       continue
     }
     let targets: string[]
     try {
       const selected = new Set<string>()
-      for (const criteria of action.targetSelectionCriteria ?? []) for (const name of await selectTargets(deps.db, project, criteria, env)) selected.add(name)
+      for (const criteria of action.targetSelectionCriteria ?? [])
+        for (const name of await selectTargets(deps.db, project, criteria, env)) selected.add(name)
       targets = [...selected].sort()
     } catch (error) {
-      results.push({ ...result, result: 'Error', summary: `Error evaluating targetSelectionCriteria: ${messageOf(error)}` })
+      results.push({
+        ...result,
+        result: 'Error',
+        summary: `Error evaluating targetSelectionCriteria: ${messageOf(error)}`,
+      })
       continue
     }
     const outcomes = await refreshAll(deps.refreshWarehouse!, project, targets)
@@ -296,11 +431,17 @@ export async function runGenericReceiver(deps: WebhookDeps, project: string, con
       summary: `Refreshed ${ok} of ${outcomes.length} selected resources`,
     })
   }
-  const failed = results.some((r) => r.result === 'Error' || r.result === 'Failure' || r.result === 'PartialSuccess')
+  const failed = results.some(
+    (r) => r.result === 'Error' || r.result === 'Failure' || r.result === 'PartialSuccess',
+  )
   return { status: failed ? 500 : 200, body: { results } }
 }
 
 /** Every project's routes, healed at once (admin tooling and the local runtime's start-up). */
-export async function syncAllWebhookRoutes(deps: Pick<WebhookDeps, 'db' | 'sealer'>, baseUrl = ''): Promise<void> {
-  for (const project of await listResources(deps.db, '', 'Project')) await syncWebhookRoutes(deps, project.metadata.name, baseUrl)
+export async function syncAllWebhookRoutes(
+  deps: Pick<WebhookDeps, 'db' | 'sealer'>,
+  baseUrl = '',
+): Promise<void> {
+  for (const project of await listResources(deps.db, '', 'Project'))
+    await syncWebhookRoutes(deps, project.metadata.name, baseUrl)
 }

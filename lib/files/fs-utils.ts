@@ -44,7 +44,9 @@ export function readTextFile(abs: string, label: string, what = 'file'): string 
   try {
     return fs.readFileSync(abs, 'utf8')
   } catch (error) {
-    throw new TerminalError(`error reading ${what} ${JSON.stringify(label)}: ${fsReason(error)}`, { cause: error })
+    throw new TerminalError(`error reading ${what} ${JSON.stringify(label)}: ${fsReason(error)}`, {
+      cause: error,
+    })
   }
 }
 

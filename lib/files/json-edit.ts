@@ -40,7 +40,12 @@ export function parseJsonWithPositions(text: string): JsonNode {
 export function setJsonValue(text: string, path: string, value: string | number | boolean): string {
   if (path === '') throw new TerminalError('path cannot be empty')
   const parts = parsePath(path)
-  const raw = typeof value === 'string' ? stringify(value) : typeof value === 'number' ? formatGoFloatF(value) : String(value)
+  const raw =
+    typeof value === 'string'
+      ? stringify(value)
+      : typeof value === 'number'
+        ? formatGoFloatF(value)
+        : String(value)
   const root = text.trim() === '' ? undefined : parseJsonWithPositions(text)
   return setIn(text, 0, root, parts, raw)
 }
@@ -83,7 +88,13 @@ function parsePath(path: string): PathPart[] {
 }
 
 /** sjson's `appendRawPaths`: `jstr` is the text of the current value; `node` its parse (offsets from `base`). */
-function setIn(jstr: string, base: number, node: JsonNode | undefined, parts: PathPart[], raw: string): string {
+function setIn(
+  jstr: string,
+  base: number,
+  node: JsonNode | undefined,
+  parts: PathPart[],
+  raw: string,
+): string {
   const [first, ...rest] = parts
   if (!first) return jstr
   const found = node ? child(node, first) : undefined
@@ -110,7 +121,12 @@ function setIn(jstr: string, base: number, node: JsonNode | undefined, parts: Pa
 
   if (container[0] === '{') {
     const end = container.lastIndexOf('}')
-    return container.slice(0, end > 0 ? end : container.length) + (comma ? ',' : '') + build(false, parts, raw) + '}'
+    return (
+      container.slice(0, end > 0 ? end : container.length) +
+      (comma ? ',' : '') +
+      build(false, parts, raw) +
+      '}'
+    )
   }
   if (!numeric) {
     if (first.part !== '-1' || first.force) {
@@ -122,7 +138,9 @@ function setIn(jstr: string, base: number, node: JsonNode | undefined, parts: Pa
   }
   const offset = containerNode === node ? base : 0
   const source = containerNode === node ? jstr : container
-  const items = (containerNode?.items ?? []).map((item) => source.slice(item.start - offset, item.end - offset))
+  const items = (containerNode?.items ?? []).map((item) =>
+    source.slice(item.start - offset, item.end - offset),
+  )
   let out = `[${items.join(',')}`
   if (items.length === 0) out += 'null,'.repeat(n)
   else out += ',null'.repeat(n - items.length) + (comma ? ',' : '')
@@ -161,7 +179,6 @@ function build(inArray: boolean, parts: PathPart[], raw: string): string {
 
 /** sjson's `appendStringify`: plain quotes unless the string needs escaping, then Go's `json.Marshal`. */
 function stringify(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return /[\x00-\x1f"\\\u0080-\uffff]/.test(s) ? goJsonString(s) : `"${s}"`
 }
 
@@ -192,12 +209,16 @@ class JsonParser {
       this.i += lit[0].length
       return { kind: 'literal', start, end: this.i }
     }
-    const num = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(this.text.slice(this.i, this.i + 400))
+    const num = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(
+      this.text.slice(this.i, this.i + 400),
+    )
     if (num && num[0].length > 0) {
       this.i += num[0].length
       return { kind: 'number', start, end: this.i }
     }
-    return this.fail(ch === undefined ? 'unexpected end of input' : `unexpected character ${JSON.stringify(ch)}`)
+    return this.fail(
+      ch === undefined ? 'unexpected end of input' : `unexpected character ${JSON.stringify(ch)}`,
+    )
   }
 
   private object(start: number, depth: number): JsonNode {

@@ -14,7 +14,8 @@ export function splitKey(key: string): string[] {
   let escaped = false
   for (const ch of trimmed) {
     if (escaped) {
-      if (ch !== '.' && ch !== ':') throw new TerminalError(`invalid escape sequence in key ${JSON.stringify(key)}`)
+      if (ch !== '.' && ch !== ':')
+        throw new TerminalError(`invalid escape sequence in key ${JSON.stringify(key)}`)
       current += ch
       escaped = false
       continue

@@ -8,20 +8,18 @@ import { splitKey } from './key-path.js'
  */
 
 export type TomlScalarKind =
-  | 'String'
-  | 'Bool'
-  | 'Float'
-  | 'Integer'
-  | 'LocalDate'
-  | 'LocalTime'
-  | 'LocalDateTime'
-  | 'DateTime'
+  'String' | 'Bool' | 'Float' | 'Integer' | 'LocalDate' | 'LocalTime' | 'LocalDateTime' | 'DateTime'
 
 /** A value in the text; `start`/`end` (exclusive) cover the whole token, quotes included. */
 export type TomlValueNode =
   | { kind: TomlScalarKind; start: number; end: number; value: string | number | boolean }
   | { kind: 'Array'; start: number; end: number; items: TomlValueNode[] }
-  | { kind: 'InlineTable'; start: number; end: number; entries: Array<{ keys: string[]; value: TomlValueNode }> }
+  | {
+      kind: 'InlineTable'
+      start: number
+      end: number
+      entries: Array<{ keys: string[]; value: TomlValueNode }>
+    }
 
 /** One top-level expression: a `[table]` or `[[array.table]]` header, or a `key = value` line. */
 export type TomlExpression =
@@ -79,7 +77,9 @@ export function setTomlValues(text: string, updates: readonly TomlUpdate[]): str
     if (!scalar) {
       const other = index.nodes.get(encoded)
       if (other) {
-        throw new TerminalError(`error finding key ${update.key}: key path addresses ${other} instead of a scalar node`)
+        throw new TerminalError(
+          `error finding key ${update.key}: key path addresses ${other} instead of a scalar node`,
+        )
       }
       throw new TerminalError(`error finding key ${update.key}: key path not found`)
     }
@@ -135,7 +135,6 @@ export function tomlUpdateCommitMessage(path: string, updates: readonly TomlUpda
 
 function tomlString(s: string): string {
   // go-toml: a literal string unless the text has `'`, CR, LF or a control character other than tab.
-  // eslint-disable-next-line no-control-regex
   if (!/['\r\n\x00-\x08\x0b-\x1f\x7f]/.test(s)) return `'${s}'`
   let out = '"'
   for (const ch of s) {
@@ -185,7 +184,7 @@ function indexToml(expressions: TomlExpression[]): TomlIndex {
       arrayTableCounts.set(key, n + 1)
       current = [...expr.keys, String(n)]
       index.nodes.set(encodePath(current), 'ArrayTable')
-    } else {
+    } else if (expr.kind === 'KeyValue') {
       visit(expr.value, [...current, ...expr.keys])
     }
   }
@@ -225,7 +224,8 @@ export function parseToml(text: string): Record<string, unknown> {
   const root = newTable({ explicit: true })
   let current = root
 
-  const isTable = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && meta.has(v)
+  const isTable = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && meta.has(v)
   const fail = (line: number, reason: string): never => {
     throw new TomlError(`toml: line ${line}: ${reason}`)
   }
@@ -250,7 +250,8 @@ export function parseToml(text: string): Record<string, unknown> {
       if (!isTable(existing)) return fail(line, `key ${JSON.stringify(key)} is already defined as a value`)
       const m = meta.get(existing)
       if (m?.inline) return fail(line, `cannot extend inline table ${JSON.stringify(key)}`)
-      if (viaDotted && m?.explicit) return fail(line, `cannot use dotted keys to extend table ${JSON.stringify(key)}`)
+      if (viaDotted && m?.explicit)
+        return fail(line, `cannot use dotted keys to extend table ${JSON.stringify(key)}`)
       table = existing
     }
     return table
@@ -270,7 +271,13 @@ export function parseToml(text: string): Record<string, unknown> {
     return node.value
   }
 
-  const assign = (table: Record<string, unknown>, keys: string[], value: unknown, line: number, inInline = false) => {
+  const assign = (
+    table: Record<string, unknown>,
+    keys: string[],
+    value: unknown,
+    line: number,
+    inInline = false,
+  ) => {
     const parents = keys.slice(0, -1)
     const last = keys[keys.length - 1] ?? ''
     let target = table
@@ -280,10 +287,17 @@ export function parseToml(text: string): Record<string, unknown> {
         const created = newTable({ dotted: true })
         target[key] = created
         target = created
-      } else if (isTable(existing) && !meta.get(existing)?.inline && (inInline || !meta.get(existing)?.explicit)) {
+      } else if (
+        isTable(existing) &&
+        !meta.get(existing)?.inline &&
+        (inInline || !meta.get(existing)?.explicit)
+      ) {
         target = existing
       } else {
-        return fail(line, `cannot define key ${JSON.stringify(keys.join('.'))}: ${JSON.stringify(key)} is already defined`)
+        return fail(
+          line,
+          `cannot define key ${JSON.stringify(keys.join('.'))}: ${JSON.stringify(key)} is already defined`,
+        )
       }
     }
     if (Object.prototype.hasOwnProperty.call(target, last)) {
@@ -302,7 +316,12 @@ export function parseToml(text: string): Record<string, unknown> {
         const t = newTable({ explicit: true })
         parent[last] = t
         current = t
-      } else if (isTable(existing) && !meta.get(existing)?.explicit && !meta.get(existing)?.dotted && !meta.get(existing)?.inline) {
+      } else if (
+        isTable(existing) &&
+        !meta.get(existing)?.explicit &&
+        !meta.get(existing)?.dotted &&
+        !meta.get(existing)?.inline
+      ) {
         const m = meta.get(existing)
         if (m) m.explicit = true
         current = existing
@@ -321,10 +340,13 @@ export function parseToml(text: string): Record<string, unknown> {
       } else if (Array.isArray(existing) && arrayTables.has(existing)) {
         existing.push(t)
       } else {
-        fail(expr.line, `key ${JSON.stringify(expr.keys.join('.'))} is already defined and is not an array of tables`)
+        fail(
+          expr.line,
+          `key ${JSON.stringify(expr.keys.join('.'))} is already defined and is not an array of tables`,
+        )
       }
       current = t
-    } else {
+    } else if (expr.kind === 'KeyValue') {
       assign(current, expr.keys, toData(expr.value, expr.line), expr.line)
     }
   }
@@ -336,7 +358,8 @@ function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain)
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: plain(v), enumerable: true, writable: true, configurable: true })
+    for (const [k, v] of Object.entries(value))
+      Object.defineProperty(out, k, { value: plain(v), enumerable: true, writable: true, configurable: true })
     return out
   }
   return value
@@ -459,7 +482,12 @@ class TomlParser {
     }
     const start = this.i
     while (BARE_KEY.test(this.peek())) this.i++
-    if (this.i === start) this.fail(ch === '' ? 'expected a key, found the end of the file' : `invalid character ${JSON.stringify(ch)} in a key`)
+    if (this.i === start)
+      this.fail(
+        ch === ''
+          ? 'expected a key, found the end of the file'
+          : `invalid character ${JSON.stringify(ch)} in a key`,
+      )
     return this.text.slice(start, this.i)
   }
 
@@ -499,7 +527,12 @@ class TomlParser {
       token = this.text.slice(start, this.i)
     }
     const end = this.i
-    if (token === '') this.fail(this.eof() ? 'expected a value, found the end of the file' : `invalid value starting with ${JSON.stringify(this.peek())}`)
+    if (token === '')
+      this.fail(
+        this.eof()
+          ? 'expected a value, found the end of the file'
+          : `invalid value starting with ${JSON.stringify(this.peek())}`,
+      )
     const dt = DATETIME.exec(token)
     if (dt) {
       const [, date = '', time = '', offset] = dt
@@ -695,7 +728,15 @@ class TomlParser {
 
   private escape(): string {
     const esc = this.peek(1)
-    const simple: Record<string, string> = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', '"': '"', '\\': '\\' }
+    const simple: Record<string, string> = {
+      b: '\b',
+      t: '\t',
+      n: '\n',
+      f: '\f',
+      r: '\r',
+      '"': '"',
+      '\\': '\\',
+    }
     const mapped = simple[esc]
     if (mapped !== undefined) {
       this.i += 2
@@ -717,7 +758,20 @@ class TomlParser {
 function validDate(date: string): boolean {
   const [y = 0, m = 0, d = 0] = date.split('-').map(Number)
   if (m < 1 || m > 12 || d < 1) return false
-  const days = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+  const days = [
+    31,
+    y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28,
+    31,
+    30,
+    31,
+    30,
+    31,
+    31,
+    30,
+    31,
+    30,
+    31,
+  ]
   return d <= (days[m - 1] ?? 0)
 }
 

@@ -72,7 +72,9 @@ function findScalar(root: unknown, parts: readonly string[], key: string): numbe
       node = pair.value
     } else if (isSeq(node)) {
       if (!/^[+-]?[0-9]+$/.test(part)) {
-        throw new TerminalError(`error finding key ${key}: strconv.Atoi: parsing ${goQuote(part)}: invalid syntax`)
+        throw new TerminalError(
+          `error finding key ${key}: strconv.Atoi: parsing ${goQuote(part)}: invalid syntax`,
+        )
       }
       const index = Number(part)
       if (index < 0 || index >= node.items.length) throw notFound(key)

@@ -28,7 +28,9 @@ export function mergeYamlFiles(inputs: readonly YamlMergeInput[]): string {
     const docs = parseAllDocuments(input.text)
     const doc = Array.isArray(docs) ? docs[0] : undefined
     if (doc && doc.errors.length > 0) {
-      throw new TerminalError(`error reading input file ${input.name}: ${doc.errors[0]?.message ?? 'invalid YAML'}`)
+      throw new TerminalError(
+        `error reading input file ${input.name}: ${doc.errors[0]?.message ?? 'invalid YAML'}`,
+      )
     }
     // An empty file (no document, or only comments) is skipped.
     if (!doc || doc.contents === null) continue
@@ -42,7 +44,9 @@ export function mergeYamlFiles(inputs: readonly YamlMergeInput[]): string {
     try {
       merged = mergeNodes(target.contents, doc.contents)
     } catch (error) {
-      throw new TerminalError(`error merging in file ${input.name}: ${(error as Error).message}`, { cause: error })
+      throw new TerminalError(`error merging in file ${input.name}: ${(error as Error).message}`, {
+        cause: error,
+      })
     }
     if (merged === null) {
       target = undefined

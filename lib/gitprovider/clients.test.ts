@@ -65,7 +65,16 @@ const cases: Case[] = [
 describe.each(cases)('$name client', (c) => {
   let fake: FakeGitProvider
   let client: GitProvider
-  const branches = { main: MAIN, feature: FEATURE, other: OTHER, a: OTHER, b: OTHER, c: OTHER, d: OTHER, e: OTHER }
+  const branches = {
+    main: MAIN,
+    feature: FEATURE,
+    other: OTHER,
+    a: OTHER,
+    b: OTHER,
+    c: OTHER,
+    d: OTHER,
+    e: OTHER,
+  }
 
   beforeAll(async () => {
     fake = await c.start()
@@ -86,7 +95,14 @@ describe.each(cases)('$name client', (c) => {
       description: 'Freight abc',
       labels: ['infra', 'needs-review'],
     })
-    expect(pr).toMatchObject({ number: 1, open: true, merged: false, headSHA: FEATURE, headBranch: 'feature', baseBranch: 'main' })
+    expect(pr).toMatchObject({
+      number: 1,
+      open: true,
+      merged: false,
+      headSHA: FEATURE,
+      headBranch: 'feature',
+      baseBranch: 'main',
+    })
     expect(pr.url).toMatch(new RegExp(`^${fake.url}/${c.repo}/`))
     expect(pr.mergeCommitSHA).toBeUndefined()
     expect(fake.pull(c.repo, 1)).toMatchObject({ title: 'Promote to dev', body: 'Freight abc' })
@@ -122,7 +138,10 @@ describe.each(cases)('$name client', (c) => {
   it('merges a ready pull request, and treats an already merged one as merged', async () => {
     const pr = await fake.openPull(c.repo, { head: 'other', base: 'main' })
     const outcome = await client.mergePullRequest(pr.number, { mergeMethod: 'squash' })
-    expect(outcome).toEqual({ merged: true, pr: expect.objectContaining({ merged: true, number: pr.number }) })
+    expect(outcome).toEqual({
+      merged: true,
+      pr: expect.objectContaining({ merged: true, number: pr.number }),
+    })
     const sha = fake.pull(c.repo, pr.number).mergeCommitSHA
     expect(outcome.merged && outcome.pr.mergeCommitSHA).toBe(sha)
     const again = await client.mergePullRequest(pr.number)
@@ -152,7 +171,9 @@ describe.each(cases)('$name client', (c) => {
 
   it('refuses to merge a closed pull request or with an unknown merge method', async () => {
     const pr = await fake.openPull(c.repo, { head: 'c', base: 'main' })
-    await expect(client.mergePullRequest(pr.number, { mergeMethod: 'octopus' })).rejects.toBeInstanceOf(TerminalError)
+    await expect(client.mergePullRequest(pr.number, { mergeMethod: 'octopus' })).rejects.toBeInstanceOf(
+      TerminalError,
+    )
     fake.closePull(c.repo, pr.number)
     await expect(client.mergePullRequest(pr.number)).rejects.toThrow(/closed but not merged/)
   })
@@ -232,10 +253,20 @@ describe('request shapes', () => {
       fake.addRepo('group/sub/app', { branches: { main: MAIN, feature: FEATURE } })
       const client = newGitProvider(fake.repoURL('group/sub/app'), { name: 'gitlab', token: fake.token })
       await client.listOpenPullRequests({ head: 'feature', base: 'main' })
-      await client.createPullRequest({ head: 'feature', base: 'main', title: 't', description: 'd', labels: ['x', 'y'] })
+      await client.createPullRequest({
+        head: 'feature',
+        base: 'main',
+        title: 't',
+        description: 'd',
+        labels: ['x', 'y'],
+      })
       const [list, create] = fake.requests
       expect(list?.path).toBe('/api/v4/projects/group%2Fsub%2Fapp/merge_requests')
-      expect(Object.fromEntries(list!.query)).toMatchObject({ state: 'opened', source_branch: 'feature', target_branch: 'main' })
+      expect(Object.fromEntries(list!.query)).toMatchObject({
+        state: 'opened',
+        source_branch: 'feature',
+        target_branch: 'main',
+      })
       expect(JSON.parse(create!.body)).toEqual({
         source_branch: 'feature',
         target_branch: 'main',
@@ -254,12 +285,28 @@ describe('request shapes', () => {
       fake.addRepo('acme/app', { branches: { main: MAIN, feature: FEATURE }, labels: ['infra'] })
       const client = newGitProvider(fake.repoURL('acme/app'), { name: 'gitea', token: fake.token })
       await expect(
-        client.createPullRequest({ head: 'feature', base: 'main', title: 't', description: '', labels: ['nope'] }),
+        client.createPullRequest({
+          head: 'feature',
+          base: 'main',
+          title: 't',
+          description: '',
+          labels: ['nope'],
+        }),
       ).rejects.toThrow(/labels not found in repository acme\/app: nope/)
-      await client.createPullRequest({ head: 'feature', base: 'main', title: 't', description: '', labels: ['infra'] })
+      await client.createPullRequest({
+        head: 'feature',
+        base: 'main',
+        title: 't',
+        description: '',
+        labels: ['infra'],
+      })
       await client.mergePullRequest(1)
       const create = fake.requests.find((r) => r.method === 'POST' && r.path.endsWith('/pulls'))!
-      expect(JSON.parse(create.body)).toMatchObject({ head: 'feature', base: 'main', labels: [expect.any(Number)] })
+      expect(JSON.parse(create.body)).toMatchObject({
+        head: 'feature',
+        base: 'main',
+        labels: [expect.any(Number)],
+      })
       const merge = fake.requests.find((r) => r.path.endsWith('/merge'))!
       expect(JSON.parse(merge.body)).toEqual({ Do: 'merge' })
     } finally {

@@ -33,7 +33,14 @@ type Pull = z.infer<typeof PullSchema>
 
 const LabelListSchema = z.array(z.object({ id: z.number().int(), name: z.string() }))
 
-const MERGE_STYLES = new Set(['fast-forward-only', 'manually-merged', 'merge', 'rebase', 'rebase-merge', 'squash'])
+const MERGE_STYLES = new Set([
+  'fast-forward-only',
+  'manually-merged',
+  'merge',
+  'rebase',
+  'rebase-merge',
+  'squash',
+])
 const PAGE_SIZE = 50
 
 /** The REST API root for a repository host: `<scheme>://<host>/api/v1`. */
@@ -55,11 +62,21 @@ export function giteaProvider(location: RepoLocation, opts: GitProviderOptions =
   const slug = `${owner}/${repo}`
 
   function getPull(index: number): Promise<Pull> {
-    return api.request(PullSchema, 'GET', `${repoPath}/pulls/${index}`, `getting pull request #${index} of ${slug}`)
+    return api.request(
+      PullSchema,
+      'GET',
+      `${repoPath}/pulls/${index}`,
+      `getting pull request #${index} of ${slug}`,
+    )
   }
 
   /** Every page of a Link-paginated list. */
-  async function listAll<T>(schema: z.ZodType<T[]>, path: string, query: Record<string, string>, action: string) {
+  async function listAll<T>(
+    schema: z.ZodType<T[]>,
+    path: string,
+    query: Record<string, string>,
+    action: string,
+  ) {
     const items: T[] = []
     let next: string | undefined = path
     let first = true
@@ -82,7 +99,7 @@ export function giteaProvider(location: RepoLocation, opts: GitProviderOptions =
     if (missing.length > 0) {
       throw new TerminalError(`Gitea: labels not found in repository ${slug}: ${missing.join(', ')}`)
     }
-    return wanted.map((n) => byName.get(n) ?? 0)
+    return wanted.flatMap((n) => byName.get(n) ?? [])
   }
 
   return {
@@ -93,7 +110,13 @@ export function giteaProvider(location: RepoLocation, opts: GitProviderOptions =
       const action = `opening a pull request from ${o.head} into ${o.base} in ${slug}`
       const labels = o.labels && o.labels.length > 0 ? await labelIDs(o.labels) : undefined
       const res = await api.send('POST', `${repoPath}/pulls`, {
-        body: { head: o.head, base: o.base, title: o.title, body: o.description, ...(labels ? { labels } : {}) },
+        body: {
+          head: o.head,
+          base: o.base,
+          title: o.title,
+          body: o.description,
+          ...(labels ? { labels } : {}),
+        },
       })
       // Gitea answers 409 "pull request already exists for these targets".
       if (res.status === 409) {

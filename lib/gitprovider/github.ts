@@ -67,7 +67,12 @@ export function githubProvider(location: RepoLocation, opts: GitProviderOptions 
   const slug = `${owner}/${repo}`
 
   async function getPull(number: number): Promise<Pull> {
-    return api.request(PullSchema, 'GET', `${repoPath}/pulls/${number}`, `getting pull request #${number} of ${slug}`)
+    return api.request(
+      PullSchema,
+      'GET',
+      `${repoPath}/pulls/${number}`,
+      `getting pull request #${number} of ${slug}`,
+    )
   }
 
   return {
@@ -86,9 +91,15 @@ export function githubProvider(location: RepoLocation, opts: GitProviderOptions 
       const pull = api.parse(PullSchema, res, action)
       if (o.labels && o.labels.length > 0) {
         // Labels live on the issue behind the pull request; GitHub creates labels that do not exist yet.
-        await api.request(LabelsSchema, 'POST', `${repoPath}/issues/${pull.number}/labels`, `labelling #${pull.number}`, {
-          body: { labels: o.labels },
-        })
+        await api.request(
+          LabelsSchema,
+          'POST',
+          `${repoPath}/issues/${pull.number}/labels`,
+          `labelling #${pull.number}`,
+          {
+            body: { labels: o.labels },
+          },
+        )
       }
       return toPullRequest(pull)
     },
@@ -136,7 +147,9 @@ export function githubProvider(location: RepoLocation, opts: GitProviderOptions 
         case 'has_hooks':
           break
         case 'dirty':
-          throw new TerminalError(`GitHub: pull request #${number} of ${slug} has conflicts and cannot be merged`)
+          throw new TerminalError(
+            `GitHub: pull request #${number} of ${slug} has conflicts and cannot be merged`,
+          )
         case 'blocked':
         case 'behind':
           // The rules may not apply to this token (a bypass actor): try, and let GitHub decide.
@@ -148,7 +161,8 @@ export function githubProvider(location: RepoLocation, opts: GitProviderOptions 
           return { merged: false, reason: `GitHub is still computing whether #${number} can be merged` }
         default:
           if (pull.draft) return { merged: false, reason: `pull request #${number} is a draft` }
-          if (pull.mergeable !== true) return { merged: false, reason: `pull request #${number} is not mergeable yet` }
+          if (pull.mergeable !== true)
+            return { merged: false, reason: `pull request #${number} is not mergeable yet` }
       }
       const action = `merging pull request #${number} of ${slug}`
       const res = await api.send('PUT', `${repoPath}/pulls/${number}/merge`, {
@@ -160,7 +174,10 @@ export function githubProvider(location: RepoLocation, opts: GitProviderOptions 
       }
       if (res.status !== 200) throw api.failure(res, action)
       const result = api.parse(MergeResultSchema, res, action)
-      if (!result.merged) throw new TerminalError(`GitHub: ${action}: merge rejected${result.message ? `: ${result.message}` : ''}`)
+      if (!result.merged)
+        throw new TerminalError(
+          `GitHub: ${action}: merge rejected${result.message ? `: ${result.message}` : ''}`,
+        )
       return { merged: true, pr: toPullRequest(await getPull(number)) }
     },
   }

@@ -51,7 +51,12 @@ export function gitlabProvider(location: RepoLocation, opts: GitProviderOptions 
   const mrPath = `/projects/${encodeURIComponent(project)}/merge_requests`
 
   function getMR(iid: number): Promise<MergeRequest> {
-    return api.request(MergeRequestSchema, 'GET', `${mrPath}/${iid}`, `getting merge request !${iid} of ${project}`)
+    return api.request(
+      MergeRequestSchema,
+      'GET',
+      `${mrPath}/${iid}`,
+      `getting merge request !${iid} of ${project}`,
+    )
   }
 
   return {
@@ -109,7 +114,8 @@ export function gitlabProvider(location: RepoLocation, opts: GitProviderOptions 
       if (mr.state !== 'opened') {
         throw new TerminalError(`GitLab: merge request !${iid} of ${project} is closed but not merged`)
       }
-      if (mr.draft || mr.work_in_progress) return { merged: false, reason: `merge request !${iid} is a draft` }
+      if (mr.draft || mr.work_in_progress)
+        return { merged: false, reason: `merge request !${iid} is a draft` }
       if (mr.detailed_merge_status !== 'mergeable') {
         return {
           merged: false,
@@ -139,7 +145,9 @@ export function gitlabProvider(location: RepoLocation, opts: GitProviderOptions 
 function toPullRequest(mr: MergeRequest): PullRequest {
   const merged = mr.state === 'merged'
   // A fast-forward merge makes no merge commit: the target then points at the MR's head (or its squash commit).
-  const mergeCommit = merged ? (mr.merge_commit_sha ?? mr.squash_commit_sha ?? mr.sha ?? undefined) : undefined
+  const mergeCommit = merged
+    ? (mr.merge_commit_sha ?? mr.squash_commit_sha ?? mr.sha ?? undefined)
+    : undefined
   return {
     number: mr.iid,
     url: mr.web_url,

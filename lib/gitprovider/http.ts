@@ -43,7 +43,13 @@ export interface RestClient {
   /** Sends one request; only network failures and timeouts throw (an UpstreamError). `pathOrURL` may be absolute. */
   send(method: string, pathOrURL: string, opts?: RequestOptions): Promise<ApiResponse>
   /** Sends one request, throws {@link RestClient.failure} unless the status is 2xx, and parses the body. */
-  request<T>(schema: z.ZodType<T>, method: string, path: string, action: string, opts?: RequestOptions): Promise<T>
+  request<T>(
+    schema: z.ZodType<T>,
+    method: string,
+    path: string,
+    action: string,
+    opts?: RequestOptions,
+  ): Promise<T>
   /** Parses a 2xx body with `schema`; an UpstreamError (naming the action) when it does not fit. */
   parse<T>(schema: z.ZodType<T>, res: ApiResponse, action: string): T
   /** The Tugboat error for a non-2xx answer. */
@@ -98,7 +104,12 @@ export function createRestClient(opts: RestClientOptions): RestClient {
       let response: Response
       let text: string
       try {
-        response = await doFetch(url.toString(), { method, headers, ...(body !== undefined ? { body } : {}), signal })
+        response = await doFetch(url.toString(), {
+          method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+          signal,
+        })
         text = await response.text()
       } catch (error) {
         if (timeout.aborted) throw new UpstreamError(`${where}: no answer within ${timeoutMs / 1000}s`)
@@ -136,7 +147,8 @@ export function createRestClient(opts: RestClientOptions): RestClient {
       if (res.status === 429 || res.status >= 500 || (res.status === 403 && isRateLimited(res, detail))) {
         return new UpstreamError(`${prefix}: HTTP ${res.status}${suffix}`, { status: res.status })
       }
-      if (res.status === 403) return new TerminalError(`${prefix}: permission denied (HTTP 403)${suffix}`, { data })
+      if (res.status === 403)
+        return new TerminalError(`${prefix}: permission denied (HTTP 403)${suffix}`, { data })
       if (res.status === 404) {
         return new TerminalError(`${prefix}: not found (HTTP 404)${suffix}`, { data })
       }
@@ -169,7 +181,8 @@ export function errorDetail(body: unknown): string {
         const field: unknown = Reflect.get(e, 'field')
         const code: unknown = Reflect.get(e, 'code')
         if (typeof text === 'string') parts.push(text)
-        else if (typeof field === 'string') parts.push(`${field} ${typeof code === 'string' ? code : 'invalid'}`)
+        else if (typeof field === 'string')
+          parts.push(`${field} ${typeof code === 'string' ? code : 'invalid'}`)
       }
     }
   }

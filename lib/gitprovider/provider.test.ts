@@ -41,7 +41,9 @@ describe('newGitProvider', () => {
   })
 
   it('takes an explicit apiBaseURL', () => {
-    const provider = newGitProvider('https://github.com/acme/app', { apiBaseURL: 'https://proxy.example.com/gh/' })
+    const provider = newGitProvider('https://github.com/acme/app', {
+      apiBaseURL: 'https://proxy.example.com/gh/',
+    })
     expect(provider.apiBaseURL).toBe('https://proxy.example.com/gh')
   })
 
@@ -60,9 +62,15 @@ describe('newGitProvider', () => {
 describe('parseRepoURL', () => {
   it.each([
     ['https://github.com/acme/app.git', { scheme: 'https', host: 'github.com', path: 'acme/app' }],
-    ['https://user:tok@GitLab.com/Group/Sub/App/', { scheme: 'https', host: 'gitlab.com', path: 'Group/Sub/App' }],
+    [
+      'https://user:tok@GitLab.com/Group/Sub/App/',
+      { scheme: 'https', host: 'gitlab.com', path: 'Group/Sub/App' },
+    ],
     ['http://127.0.0.1:4000/acme/app.git', { scheme: 'http', host: '127.0.0.1:4000', path: 'acme/app' }],
-    ['ssh://git@gitea.example.com:2222/acme/app.git', { scheme: 'https', host: 'gitea.example.com', path: 'acme/app' }],
+    [
+      'ssh://git@gitea.example.com:2222/acme/app.git',
+      { scheme: 'https', host: 'gitea.example.com', path: 'acme/app' },
+    ],
     ['git@gitlab.com:group/app.git', { scheme: 'https', host: 'gitlab.com', path: 'group/app' }],
   ])('%s', (url, expected) => {
     expect(parseRepoURL(url)).toEqual(expected)

@@ -31,7 +31,9 @@ export function parseRepoURL(repoURL: string): RepoLocation {
     .replace(/\/+$/, '')
     .replace(/\.git$/, '')
   if (path === '' || parsed.hostname === '') {
-    throw new TerminalError(`repoURL "${redactURL(repoURL)}" names no repository`, { data: { field: 'repoURL' } })
+    throw new TerminalError(`repoURL "${redactURL(repoURL)}" names no repository`, {
+      data: { field: 'repoURL' },
+    })
   }
   return {
     scheme: parsed.protocol === 'http:' ? 'http' : 'https',

@@ -32,7 +32,8 @@ const PRNumberOutputSchema = z.union([
  */
 export function prNumberFromStep(ctx: StepContext, alias: string): number {
   const output = ctx.outputs[alias]
-  if (!output) throw new TerminalError(`no output found from step "${alias}"`, { data: { field: 'prNumberFromStep' } })
+  if (!output)
+    throw new TerminalError(`no output found from step "${alias}"`, { data: { field: 'prNumberFromStep' } })
   const parsed = PRNumberOutputSchema.safeParse(output)
   if (!parsed.success) {
     throw new TerminalError(`the output of step "${alias}" has no pull request number (pr.id)`, {
@@ -46,11 +47,15 @@ export function prNumberFromStep(ctx: StepContext, alias: string): number {
 export function branchFromStep(ctx: StepContext, alias: string): string {
   const output = ctx.outputs[alias]
   if (!output) {
-    throw new TerminalError(`no output found from step "${alias}"`, { data: { field: 'sourceBranchFromStep' } })
+    throw new TerminalError(`no output found from step "${alias}"`, {
+      data: { field: 'sourceBranchFromStep' },
+    })
   }
   const parsed = z.object({ branch: z.string().min(1) }).safeParse(output)
   if (!parsed.success) {
-    throw new TerminalError(`the output of step "${alias}" has no branch`, { data: { field: 'sourceBranchFromStep' } })
+    throw new TerminalError(`the output of step "${alias}" has no branch`, {
+      data: { field: 'sourceBranchFromStep' },
+    })
   }
   return parsed.data.branch
 }

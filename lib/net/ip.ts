@@ -41,7 +41,11 @@ function parseV6(text: string): bigint {
   const leftGroups = left === '' ? [] : left.split(':')
   const rightGroups = right === undefined || right === '' ? [] : right.split(':')
   const missing = 8 - leftGroups.length - rightGroups.length
-  const groups = [...leftGroups, ...Array<string>(right === undefined ? 0 : missing).fill('0'), ...rightGroups]
+  const groups = [
+    ...leftGroups,
+    ...Array<string>(right === undefined ? 0 : missing).fill('0'),
+    ...rightGroups,
+  ]
   let value = groups.reduce((acc, group) => (acc << 16n) | BigInt(parseInt(group, 16)), 0n)
   if (tailV4 !== undefined) value = (value & ~0xffffffffn) | tailV4
   return value

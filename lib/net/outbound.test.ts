@@ -2,7 +2,12 @@ import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TerminalError, ValidationError } from '../errors.js'
 import { selfSignedCert, startHTTPServer, type TestHTTPServer } from '../../test/support/http-test-server.js'
-import { BlockedHostError, guardedFetch, outboundConfigFromEnv, type OutboundRequestInit } from './outbound.js'
+import {
+  BlockedHostError,
+  guardedFetch,
+  outboundConfigFromEnv,
+  type OutboundRequestInit,
+} from './outbound.js'
 
 let server: TestHTTPServer
 let other: TestHTTPServer
@@ -26,7 +31,9 @@ beforeAll(async () => {
   server.routes.set('/loop', () => ({ status: 302, headers: { location: '/loop' } }))
   server.routes.set('/to-other', () => ({ status: 307, headers: { location: `${other.url}/echo` } }))
   server.routes.set('/hang', () => ({ hang: true }))
-  other.routes.set('/echo', (req) => ({ body: { auth: req.headers.authorization ?? null, method: req.method } }))
+  other.routes.set('/echo', (req) => ({
+    body: { auth: req.headers.authorization ?? null, method: req.method },
+  }))
 })
 
 afterAll(async () => {
@@ -49,7 +56,10 @@ describe('outboundConfigFromEnv', () => {
   })
 
   it.each([
-    [{ TUGBOAT_HTTP_ALLOWLIST: 'https://example.com' }, /TUGBOAT_HTTP_ALLOWLIST entry "https:\/\/example.com"/],
+    [
+      { TUGBOAT_HTTP_ALLOWLIST: 'https://example.com' },
+      /TUGBOAT_HTTP_ALLOWLIST entry "https:\/\/example.com"/,
+    ],
     [{ TUGBOAT_HTTP_ALLOWLIST: '10.0.0.0/99' }, /TUGBOAT_HTTP_ALLOWLIST entry "10.0.0.0\/99"/],
     [{ TUGBOAT_HTTP_BLOCK_PRIVATE: 'yes' }, /TUGBOAT_HTTP_BLOCK_PRIVATE/],
   ])('rejects %j', (env, message) => {
@@ -74,7 +84,10 @@ describe('guardedFetch with the default policy', () => {
   })
 
   it.each([
-    ['http://169.254.169.254/latest/meta-data/', 'host 169.254.169.254 is blocked (link-local/cloud metadata)'],
+    [
+      'http://169.254.169.254/latest/meta-data/',
+      'host 169.254.169.254 is blocked (link-local/cloud metadata)',
+    ],
     ['http://2852039166/', 'host 169.254.169.254 is blocked (link-local/cloud metadata)'],
     ['http://[::ffff:169.254.169.254]/', 'host [::ffff:a9fe:a9fe] (resolves to 169.254.169.254) is blocked'],
     ['http://[fe80::1]/', 'host [fe80::1] is blocked (link-local/cloud metadata)'],
@@ -176,7 +189,9 @@ describe('guardedFetch with an allow-list', () => {
     const response = await pinned(`http://api.tugboat.example:${server.port}/hello`)
     expect(response.status).toBe(200)
     expect(server.requests.at(-1)?.headers.host).toBe(`api.tugboat.example:${server.port}`)
-    await expect(pinned(`http://tugboat.example:${server.port}/hello`)).rejects.toThrow('not on the outbound allow-list')
+    await expect(pinned(`http://tugboat.example:${server.port}/hello`)).rejects.toThrow(
+      'not on the outbound allow-list',
+    )
   })
 
   it('never lets an allow-list open the metadata endpoint', async () => {

@@ -42,7 +42,8 @@ const AllowEntrySchema = z
   .trim()
   .min(1)
   .refine((entry) => parseCIDR(entry) !== undefined || /^[a-z0-9*._-]+$/i.test(entry), {
-    message: 'must be a host name, a host glob such as *.example.com, an IP address or a CIDR such as 10.0.0.0/8',
+    message:
+      'must be a host name, a host glob such as *.example.com, an IP address or a CIDR such as 10.0.0.0/8',
   })
 
 /** What the guard enforces. */
@@ -69,7 +70,9 @@ const EnvSchema = z.object({
   TUGBOAT_HTTP_BLOCK_PRIVATE: z
     .enum(['true', 'false', '1', '0', ''])
     .optional()
-    .transform((value) => (value === undefined || value === '' ? undefined : value === 'true' || value === '1')),
+    .transform((value) =>
+      value === undefined || value === '' ? undefined : value === 'true' || value === '1',
+    ),
 })
 
 /**
@@ -152,7 +155,12 @@ function compilePolicy(config: OutboundConfig): Policy {
       globs.push(new RegExp(`^${pattern}$`))
     }
   }
-  return { globs, cidrs, hasAllowList: config.allowList !== undefined, blockPrivate: config.blockPrivate ?? false }
+  return {
+    globs,
+    cidrs,
+    hasAllowList: config.allowList !== undefined,
+    blockPrivate: config.blockPrivate ?? false,
+  }
 }
 
 function normalizeHost(host: string): string {
@@ -171,7 +179,8 @@ async function admit(
 ): Promise<LookupAddress[]> {
   const host = normalizeHost(url.hostname)
   const display = host.includes(':') ? `[${host}]` : host
-  if (METADATA_HOSTNAMES.has(host)) throw new BlockedHostError(display, 'link-local/cloud metadata', { redirect })
+  if (METADATA_HOSTNAMES.has(host))
+    throw new BlockedHostError(display, 'link-local/cloud metadata', { redirect })
   const literal = parseIP(host)
   let addresses: LookupAddress[]
   if (literal) addresses = [{ address: host, family: literal.version }]
@@ -207,7 +216,8 @@ function inAny(list: CIDR[], ip: IPAddress): boolean {
   return list.some((block) => cidrContains(block, ip))
 }
 
-const defaultResolve = (host: string): Promise<LookupAddress[]> => dnsLookup(host, { all: true, verbatim: true })
+const defaultResolve = (host: string): Promise<LookupAddress[]> =>
+  dnsLookup(host, { all: true, verbatim: true })
 
 /**
  * A `fetch` that applies the outbound policy (see the top of this file) to the first request and every redirect.
@@ -251,10 +261,14 @@ export function guardedFetch(options: GuardedFetchOptions = {}): typeof fetch {
         return response
       await response.body?.cancel().catch(() => undefined)
       if (redirectMode === 'error') throw new TypeError('fetch failed: unexpected redirect')
-      if (hop >= maxRedirects) throw new UpstreamError(`too many redirects (more than ${maxRedirects}) from ${url.origin}`)
+      if (hop >= maxRedirects)
+        throw new UpstreamError(`too many redirects (more than ${maxRedirects}) from ${url.origin}`)
       const next = new URL(location, url)
       const status = response.status
-      if ((status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
+      if (
+        (status === 303 && method !== 'HEAD') ||
+        ((status === 301 || status === 302) && method === 'POST')
+      ) {
         method = 'GET'
         body = undefined
         for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language'])

@@ -1,17 +1,32 @@
 import { createHash } from 'node:crypto'
 import { ConflictError } from '../errors.js'
 import { setCondition } from '../model/meta.js'
-import { FREIGHT_HISTORY_LIMIT, originKey, type StageFreightCollection, type StageStatus } from '../model/stage-status.js'
+import {
+  FREIGHT_HISTORY_LIMIT,
+  originKey,
+  type StageFreightCollection,
+  type StageStatus,
+} from '../model/stage-status.js'
 import type { Db } from '../store/client.js'
 import { asFreight, type Freight } from '../store/freight.js'
 import { asPromotion, type Promotion, type PromotionStatus } from '../store/promotions.js'
-import { getResource, nextVersion, putItem, requireResource, writeAll, type StoredResource, type TransactItem } from '../store/resources.js'
+import {
+  getResource,
+  nextVersion,
+  putItem,
+  requireResource,
+  writeAll,
+  type StoredResource,
+  type TransactItem,
+} from '../store/resources.js'
 import { asStage } from '../store/stages.js'
 import { formatDuration, parseDuration } from './durations.js'
 
 /** Kargo's FreightCollection id: SHA-1 over the sorted Freight names it holds. */
 export function freightCollectionId(items: StageFreightCollection['items']): string {
-  const names = Object.values(items).map((f) => f.name).sort()
+  const names = Object.values(items)
+    .map((f) => f.name)
+    .sort()
   return createHash('sha1').update(names.join(',')).digest('hex')
 }
 
@@ -27,7 +42,12 @@ function replace(resource: StoredResource, changes: Partial<StoredResource>): St
   return { ...resource, ...changes }
 }
 
-function stageAfter(stageResource: StoredResource, promotion: Promotion, status: PromotionStatus, now: Date): StageStatus {
+function stageAfter(
+  stageResource: StoredResource,
+  promotion: Promotion,
+  status: PromotionStatus,
+  now: Date,
+): StageStatus {
   const stage = asStage(promotion.metadata.namespace!, stageResource)
   const next: StageStatus = { ...stage.status }
   const freightRef = promotion.status.freight as { name: string; origin: { kind: string; name: string } }
@@ -42,22 +62,71 @@ function stageAfter(stageResource: StoredResource, promotion: Promotion, status:
   const current = next.freightHistory?.[0]
   if (status.phase === 'Succeeded') {
     const items = { ...(current?.items ?? {}), [originKey(freightRef.origin)]: freightRef }
-    next.freightHistory = [{ id: freightCollectionId(items), items, verificationHistory: [] }, ...(next.freightHistory ?? [])].slice(0, FREIGHT_HISTORY_LIMIT)
+    next.freightHistory = [
+      { id: freightCollectionId(items), items, verificationHistory: [] },
+      ...(next.freightHistory ?? []),
+    ].slice(0, FREIGHT_HISTORY_LIMIT)
     next.phase = 'Verifying'
     next.healthChecks = healthChecksFrom(status)
-    next.conditions = setCondition(next.conditions, { type: 'Promoting', status: 'False', reason: 'PromotionSucceeded', message: `Promotion ${promotion.metadata.name} succeeded` }, now)
-    next.conditions = setCondition(next.conditions, { type: 'Verified', status: 'Unknown', reason: 'Pending', message: 'waiting for the Stage to become healthy and verified' }, now)
-    next.conditions = setCondition(next.conditions, { type: 'Ready', status: 'False', reason: 'Verifying', message: 'verifying the new Freight' }, now)
+    next.conditions = setCondition(
+      next.conditions,
+      {
+        type: 'Promoting',
+        status: 'False',
+        reason: 'PromotionSucceeded',
+        message: `Promotion ${promotion.metadata.name} succeeded`,
+      },
+      now,
+    )
+    next.conditions = setCondition(
+      next.conditions,
+      {
+        type: 'Verified',
+        status: 'Unknown',
+        reason: 'Pending',
+        message: 'waiting for the Stage to become healthy and verified',
+      },
+      now,
+    )
+    next.conditions = setCondition(
+      next.conditions,
+      { type: 'Ready', status: 'False', reason: 'Verifying', message: 'verifying the new Freight' },
+      now,
+    )
   } else {
     next.phase = current ? 'Steady' : 'NotApplicable'
-    next.conditions = setCondition(next.conditions, { type: 'Promoting', status: 'False', reason: `Promotion${status.phase}`, message: `Promotion ${promotion.metadata.name} ${status.phase.toLowerCase()}: ${status.message ?? ''}`.trim() }, now)
-    next.conditions = setCondition(next.conditions, { type: 'Ready', status: 'False', reason: `LastPromotion${status.phase}`, message: status.message ?? `last Promotion ${status.phase.toLowerCase()}` }, now)
+    next.conditions = setCondition(
+      next.conditions,
+      {
+        type: 'Promoting',
+        status: 'False',
+        reason: `Promotion${status.phase}`,
+        message:
+          `Promotion ${promotion.metadata.name} ${status.phase.toLowerCase()}: ${status.message ?? ''}`.trim(),
+      },
+      now,
+    )
+    next.conditions = setCondition(
+      next.conditions,
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: `LastPromotion${status.phase}`,
+        message: status.message ?? `last Promotion ${status.phase.toLowerCase()}`,
+      },
+      now,
+    )
   }
   return next
 }
 
 function freightEntering(freight: Freight, stage: string, now: Date): StoredResource {
-  return replace(freight, { status: { ...freight.status, currentlyIn: { ...freight.status?.currentlyIn, [stage]: { since: now.toISOString() } } } })
+  return replace(freight, {
+    status: {
+      ...freight.status,
+      currentlyIn: { ...freight.status?.currentlyIn, [stage]: { since: now.toISOString() } },
+    },
+  })
 }
 
 function freightLeaving(freight: Freight, stage: string, now: Date): StoredResource {
@@ -73,8 +142,18 @@ function freightLeaving(freight: Freight, stage: string, now: Date): StoredResou
   return replace(freight, { status })
 }
 
-function put(db: Db, kind: string, project: string, next: StoredResource, previous: StoredResource): TransactItem {
-  const write = { ref: { project, kind, name: previous.metadata.name }, resource: next, expect: Number(previous.metadata.resourceVersion) }
+function put(
+  db: Db,
+  kind: string,
+  project: string,
+  next: StoredResource,
+  previous: StoredResource,
+): TransactItem {
+  const write = {
+    ref: { project, kind, name: previous.metadata.name },
+    resource: next,
+    expect: Number(previous.metadata.resourceVersion),
+  }
   const stored = nextVersion(write, previous)
   return { Put: putItem(db, write, stored) }
 }
@@ -84,28 +163,58 @@ function put(db: Db, kind: string, project: string, next: StoredResource, previo
  * `currentlyIn`. Retried on conflicts with fresh reads, so it is safe to call again after a crash.
  * Index attributes of the Promotion (its Stage ordering) are kept.
  */
-export async function completePromotion(db: Db, project: string, promotionName: string, finalStatus: PromotionStatus, now = new Date()): Promise<void> {
+export async function completePromotion(
+  db: Db,
+  project: string,
+  promotionName: string,
+  finalStatus: PromotionStatus,
+  now = new Date(),
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const promotion = asPromotion(await requireResource(db, { project, kind: 'Promotion', name: promotionName }))
+    const promotion = asPromotion(
+      await requireResource(db, { project, kind: 'Promotion', name: promotionName }),
+    )
     const stageResource = await requireResource(db, { project, kind: 'Stage', name: promotion.spec.stage })
     const items: TransactItem[] = []
-    const { lease: _lease, ...status } = { ...finalStatus, abortRequested: promotion.status.abortRequested ?? finalStatus.abortRequested }
+    const { lease: _lease, ...status } = {
+      ...finalStatus,
+      abortRequested: promotion.status.abortRequested ?? finalStatus.abortRequested,
+    }
     const promotionWrite = {
       ref: { project, kind: 'Promotion', name: promotionName },
       resource: replace(promotion, { status }),
       expect: Number(promotion.metadata.resourceVersion),
     }
     items.push({ Put: putItem(db, promotionWrite, nextVersion(promotionWrite, promotion)) })
-    items.push(put(db, 'Stage', project, replace(stageResource, { status: stageAfter(stageResource, promotion, finalStatus, now) }), stageResource))
+    items.push(
+      put(
+        db,
+        'Stage',
+        project,
+        replace(stageResource, { status: stageAfter(stageResource, promotion, finalStatus, now) }),
+        stageResource,
+      ),
+    )
     if (finalStatus.phase === 'Succeeded') {
       const target = await getResource(db, { project, kind: 'Freight', name: promotion.spec.freight })
       if (target) {
         const freight = asFreight(target)
-        const previousName = asStage(project, stageResource).status.freightHistory?.[0]?.items[originKey(freight.origin)]?.name
+        const previousName = asStage(project, stageResource).status.freightHistory?.[0]?.items[
+          originKey(freight.origin)
+        ]?.name
         items.push(put(db, 'Freight', project, freightEntering(freight, promotion.spec.stage, now), freight))
         if (previousName && previousName !== freight.metadata.name) {
           const previous = await getResource(db, { project, kind: 'Freight', name: previousName })
-          if (previous) items.push(put(db, 'Freight', project, freightLeaving(asFreight(previous), promotion.spec.stage, now), previous))
+          if (previous)
+            items.push(
+              put(
+                db,
+                'Freight',
+                project,
+                freightLeaving(asFreight(previous), promotion.spec.stage, now),
+                previous,
+              ),
+            )
         }
       }
     }

@@ -1,6 +1,14 @@
 import { ValidationError } from '../errors.js'
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+}
 
 /** Parses a Go duration (`5m`, `1h30m`, `90s`, `1.5h`) into milliseconds. */
 export function parseDuration(text: string, field = 'duration'): number {

@@ -6,7 +6,7 @@ import { evaluateDeep, evaluateCondition } from '../expressions/index.js'
 import type { PromotionStep } from '../model/resources.js'
 import { describeIssues } from '../model/zod-errors.js'
 import type { Promotion, PromotionPhase, PromotionStatus, StepExecution } from '../store/promotions.js'
-import type { CredentialsLookup, FreightCollection, Step, StepResult } from '../steps/types.js'
+import type { CredentialsLookup, FreightCollection, KargoActions, Step, StepResult } from '../steps/types.js'
 import { parseDuration } from './durations.js'
 import { evaluateVars, stepEnvironment, type ExpressionScope } from './expression-env.js'
 import { stepAlias } from './tasks.js'
@@ -29,17 +29,46 @@ export interface EngineDeps {
   log?: (line: string) => void
   freightMetadata?: Record<string, Record<string, unknown>>
   stageMetadata?: Record<string, Record<string, unknown>>
+  /** Kargo-side effects for set-freight-alias / set-metadata. */
+  kargo?: KargoActions
+  /** Outbound HTTP with the deployment's allow-list, for steps that call user-given URLs. */
+  fetch?: typeof fetch
 }
 
 export type EngineOutcome =
-  | { kind: 'finished'; phase: Extract<PromotionPhase, 'Succeeded' | 'Failed' | 'Errored' | 'Aborted'>; status: PromotionStatus }
+  | {
+      kind: 'finished'
+      phase: Extract<PromotionPhase, 'Succeeded' | 'Failed' | 'Errored' | 'Aborted'>
+      status: PromotionStatus
+    }
   | { kind: 'wait'; retryAfterMs: number; status: PromotionStatus }
 
 /** Steps whose only effect is inside the workspace: replayed to rebuild a lost workspace, never skipped. */
 const WORKSPACE_ONLY_STEPS = new Set([
-  'git-clone', 'git-clear', 'kustomize-set-image', 'kustomize-build', 'git-commit', 'copy', 'delete', 'file-write',
-  'yaml-update', 'json-update', 'toml-update', 'yaml-parse', 'json-parse', 'toml-parse', 'yaml-merge', 'tar', 'untar',
-  'helm-template', 'helm-update-chart', 'compose-output',
+  'git-clone',
+  'git-clear',
+  'kustomize-set-image',
+  'kustomize-build',
+  'git-commit',
+  'copy',
+  'delete',
+  'file-write',
+  'yaml-update',
+  'json-update',
+  'toml-update',
+  'yaml-parse',
+  'json-parse',
+  'toml-parse',
+  'yaml-merge',
+  'tar',
+  'untar',
+  'helm-template',
+  'helm-update-chart',
+  'compose-output',
+  'git-tag',
+  'yaml-parse',
+  'json-parse',
+  'toml-parse',
 ])
 
 const DEFAULT_STEP_TIMEOUT_MS = 5 * 60_000
@@ -76,7 +105,11 @@ export function workspaceFor(workRoot: string, project: string, promotion: strin
  * if the workspace was lost (new container) it replays earlier workspace-only steps first and skips
  * earlier steps with remote effects, reusing their recorded outputs.
  */
-export async function runPromotion(deps: EngineDeps, project: string, promotion: Promotion): Promise<EngineOutcome> {
+export async function runPromotion(
+  deps: EngineDeps,
+  project: string,
+  promotion: Promotion,
+): Promise<EngineOutcome> {
   const now = () => deps.now?.() ?? new Date()
   const log = deps.log ?? (() => {})
   const steps = promotion.spec.steps
@@ -86,11 +119,17 @@ export async function runPromotion(deps: EngineDeps, project: string, promotion:
   status.currentStep ??= 0
   status.state ??= {}
   status.stepState ??= {}
-  status.stepExecutionMetadata ??= steps.map((s, i) => ({ alias: stepAlias(s, i), status: 'Pending' as const }))
+  status.stepExecutionMetadata ??= steps.map((s, i) => ({
+    alias: stepAlias(s, i),
+    status: 'Pending' as const,
+  }))
   const meta = status.stepExecutionMetadata
   const outputs = status.state
   const freight = (status.freightCollection ?? { items: {} }) as unknown as FreightCollection
-  const targetFreight = { name: promotion.spec.freight, origin: Object.values(freight.items)[0]?.origin ?? { kind: 'Warehouse', name: '' } }
+  const targetFreight = {
+    name: promotion.spec.freight,
+    origin: Object.values(freight.items)[0]?.origin ?? { kind: 'Warehouse', name: '' },
+  }
   const scope: ExpressionScope = {
     project,
     stage: promotion.spec.stage,
@@ -116,7 +155,10 @@ export async function runPromotion(deps: EngineDeps, project: string, promotion:
     builtThrough = -1
   }
 
-  const finish = async (phase: 'Succeeded' | 'Failed' | 'Errored' | 'Aborted', message?: string): Promise<EngineOutcome> => {
+  const finish = async (
+    phase: 'Succeeded' | 'Failed' | 'Errored' | 'Aborted',
+    message?: string,
+  ): Promise<EngineOutcome> => {
     status.phase = phase
     status.finishedAt = now().toISOString()
     if (message) status.message = message
@@ -138,9 +180,15 @@ export async function runPromotion(deps: EngineDeps, project: string, promotion:
     return { alias, env }
   }
 
-  const execute = async (step: PromotionStep, index: number, alias: string, env: Record<string, unknown>): Promise<StepResult> => {
+  const execute = async (
+    step: PromotionStep,
+    index: number,
+    alias: string,
+    env: Record<string, unknown>,
+  ): Promise<StepResult> => {
     const implementation = deps.steps.get(step.uses ?? '')
-    if (!implementation) return { status: 'Errored', message: `step "${step.uses}" is not supported by Tugboat` }
+    if (!implementation)
+      return { status: 'Errored', message: `step "${step.uses}" is not supported by Tugboat` }
     let config: unknown
     try {
       config = implementation.config.parse(evaluateDeep(step.config ?? {}, env))
@@ -162,6 +210,8 @@ export async function runPromotion(deps: EngineDeps, project: string, promotion:
           credentials: deps.credentials,
           log: (line) => log(`[${promotion.metadata.name}] ${alias}: ${line}`),
           startedAt: new Date(status.startedAt!),
+          ...(deps.kargo ? { kargo: deps.kargo } : {}),
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
         },
         config,
       )
@@ -178,7 +228,11 @@ export async function runPromotion(deps: EngineDeps, project: string, promotion:
     const { alias, env } = prepare(step, i)
     log(`[${promotion.metadata.name}] replaying ${alias} to rebuild the workspace`)
     const result = await execute(step, i, alias, env)
-    if (result.status !== 'Succeeded') return finish('Errored', `could not rebuild the workspace at step "${alias}": ${result.message ?? result.status}`)
+    if (result.status !== 'Succeeded')
+      return finish(
+        'Errored',
+        `could not rebuild the workspace at step "${alias}": ${result.message ?? result.status}`,
+      )
     builtThrough = i
   }
   builtThrough = Math.max(builtThrough, status.currentStep - 1)
@@ -219,7 +273,9 @@ export async function runPromotion(deps: EngineDeps, project: string, promotion:
     record.startedAt ??= now().toISOString()
     record.attempts = (record.attempts ?? 0) + 1
     record.status = 'Running'
-    const timeoutMs = step.retry?.timeout ? parseDuration(step.retry.timeout, `steps[${i}].retry.timeout`) : (deps.steps.get(step.uses ?? '')?.defaultTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS)
+    const timeoutMs = step.retry?.timeout
+      ? parseDuration(step.retry.timeout, `steps[${i}].retry.timeout`)
+      : (deps.steps.get(step.uses ?? '')?.defaultTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS)
     log(`[${promotion.metadata.name}] step ${i + 1}/${steps.length} ${alias} (${step.uses})`)
     const result = await execute(step, i, alias, env)
 
@@ -248,7 +304,14 @@ export async function runPromotion(deps: EngineDeps, project: string, promotion:
       }
     }
 
-    record.status = result.status === 'Succeeded' ? 'Succeeded' : result.status === 'Skipped' ? 'Skipped' : result.status === 'Failed' ? 'Failed' : 'Errored'
+    record.status =
+      result.status === 'Succeeded'
+        ? 'Succeeded'
+        : result.status === 'Skipped'
+          ? 'Skipped'
+          : result.status === 'Failed'
+            ? 'Failed'
+            : 'Errored'
     record.finishedAt = now().toISOString()
     if (result.message) record.message = result.message
     else delete record.message
@@ -262,7 +325,10 @@ export async function runPromotion(deps: EngineDeps, project: string, promotion:
         record.continueOnError = true
       } else {
         status.currentStep = i
-        return finish(record.status, `step "${alias}" ${record.status === 'Failed' ? 'failed' : 'errored'}: ${result.message ?? 'no message'}`)
+        return finish(
+          record.status,
+          `step "${alias}" ${record.status === 'Failed' ? 'failed' : 'errored'}: ${result.message ?? 'no message'}`,
+        )
       }
     }
     status.currentStep = i + 1

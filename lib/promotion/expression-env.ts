@@ -26,10 +26,16 @@ function pickFrom<T>(
   list: (f: FreightReference) => T[] | undefined,
   matches: (item: T) => boolean,
 ): T | null {
-  const originName = origin && typeof origin === 'object' && 'name' in origin ? String((origin as { name: unknown }).name) : undefined
+  const originName =
+    origin && typeof origin === 'object' && 'name' in origin
+      ? String((origin as { name: unknown }).name)
+      : undefined
   const pieces = Object.values(collection.items).filter((f) => !originName || f.origin.name === originName)
   const found = pieces.flatMap((f) => (list(f) ?? []).filter(matches))
-  if (found.length > 1) throw new TerminalError(`${what} is found in more than one Freight origin; pass warehouse("name") to choose`)
+  if (found.length > 1)
+    throw new TerminalError(
+      `${what} is found in more than one Freight origin; pass warehouse("name") to choose`,
+    )
   return found[0] ?? null
 }
 
@@ -40,14 +46,32 @@ export function freightFunctions(scope: ExpressionScope) {
     warehouse: (name: unknown) => ({ kind: 'Warehouse', name: String(name) }),
     commitFrom: (repoURL: unknown, origin?: unknown) => {
       const wanted = normalizeGitURL(String(repoURL))
-      return pickFrom(scope.freight, origin, `commit from ${String(repoURL)}`, (f) => f.commits, (c) => normalizeGitURL(c.repoURL) === wanted)
+      return pickFrom(
+        scope.freight,
+        origin,
+        `commit from ${String(repoURL)}`,
+        (f) => f.commits,
+        (c) => normalizeGitURL(c.repoURL) === wanted,
+      )
     },
     imageFrom: (repoURL: unknown, origin?: unknown) =>
-      pickFrom(scope.freight, origin, `image ${String(repoURL)}`, (f) => f.images, (i) => i.repoURL === String(repoURL)),
+      pickFrom(
+        scope.freight,
+        origin,
+        `image ${String(repoURL)}`,
+        (f) => f.images,
+        (i) => i.repoURL === String(repoURL),
+      ),
     chartFrom: (repoURL: unknown, nameOrOrigin?: unknown, origin?: unknown) => {
       const name = typeof nameOrOrigin === 'string' ? nameOrOrigin : undefined
       const from = typeof nameOrOrigin === 'object' ? nameOrOrigin : origin
-      return pickFrom(scope.freight, from, `chart ${String(repoURL)}`, (f) => f.charts, (c) => c.repoURL === String(repoURL) && (!name || c.name === name))
+      return pickFrom(
+        scope.freight,
+        from,
+        `chart ${String(repoURL)}`,
+        (f) => f.charts,
+        (c) => c.repoURL === String(repoURL) && (!name || c.name === name),
+      )
     },
     freightMetadata: (freightName: unknown, key?: unknown) => {
       const metadata = scope.freightMetadata?.[String(freightName)] ?? {}
@@ -78,15 +102,26 @@ export function evaluateVars(
 }
 
 /** Outputs visible as `task.outputs` to a step expanded from a PromotionTask: its siblings, by inner alias. */
-export function taskOutputs(alias: string, outputs: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+export function taskOutputs(
+  alias: string,
+  outputs: Record<string, Record<string, unknown>>,
+): Record<string, Record<string, unknown>> {
   const at = alias.lastIndexOf(TASK_ALIAS_SEPARATOR)
   if (at < 0) return {}
   const prefix = alias.slice(0, at + TASK_ALIAS_SEPARATOR.length)
-  return Object.fromEntries(Object.entries(outputs).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]))
+  return Object.fromEntries(
+    Object.entries(outputs)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  )
 }
 
 /** The expression environment of one step: vars, ctx, outputs, task.outputs and Kargo's functions. */
-export function stepEnvironment(scope: ExpressionScope, vars: Record<string, unknown>, alias: string): Record<string, unknown> {
+export function stepEnvironment(
+  scope: ExpressionScope,
+  vars: Record<string, unknown>,
+  alias: string,
+): Record<string, unknown> {
   return {
     ctx: {
       project: scope.project,

@@ -3,10 +3,17 @@ import { compileRe2 } from '../regex/re2.js'
 import type { StoredResource } from '../store/resources.js'
 import type { Stage } from '../store/stages.js'
 
-type Selector = { name?: string; matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> }
+type Selector = {
+  name?: string
+  matchLabels?: Record<string, string>
+  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>
+}
 
 function globToRegex(glob: string): string {
-  return `^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`
+  return `^${glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')}$`
 }
 
 function nameMatches(pattern: string, name: string): boolean {
@@ -19,7 +26,8 @@ function nameMatches(pattern: string, name: string): boolean {
 export function selectorMatches(selector: Selector, stage: Stage): boolean {
   const labels = stage.resource.metadata.labels ?? {}
   if (selector.name && !nameMatches(selector.name, stage.name)) return false
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (labels[key] !== value) return false
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {}))
+    if (labels[key] !== value) return false
   for (const e of selector.matchExpressions ?? []) {
     const has = key(labels, e.key)
     const values = e.values ?? []
@@ -40,14 +48,26 @@ function key(labels: Record<string, string>, k: string): boolean {
  * and, for seeds written before ProjectConfig existed, the Project's own `spec.promotionPolicies`.
  * The first matching policy decides; ProjectConfig's are consulted first.
  */
-export function autoPromotionEnabled(project: StoredResource | undefined, config: StoredResource | undefined, stage: Stage): boolean {
-  const fromConfig = config ? (ProjectConfigSpecSchema.optional().parse(config.spec)?.promotionPolicies ?? []) : []
-  const fromProject = project ? (ProjectSpecSchema.optional().parse(project.spec)?.promotionPolicies ?? []) : []
+export function autoPromotionEnabled(
+  project: StoredResource | undefined,
+  config: StoredResource | undefined,
+  stage: Stage,
+): boolean {
+  const fromConfig = config
+    ? (ProjectConfigSpecSchema.optional().parse(config.spec)?.promotionPolicies ?? [])
+    : []
+  const fromProject = project
+    ? (ProjectSpecSchema.optional().parse(project.spec)?.promotionPolicies ?? [])
+    : []
   for (const policy of fromConfig) {
-    if (policy.stage === stage.name || (policy.stageSelector && selectorMatches(policy.stageSelector, stage))) {
+    if (
+      policy.stage === stage.name ||
+      (policy.stageSelector && selectorMatches(policy.stageSelector, stage))
+    ) {
       return policy.autoPromotionEnabled ?? false
     }
   }
-  for (const policy of fromProject) if (policy.stage === stage.name) return policy.autoPromotionEnabled ?? false
+  for (const policy of fromProject)
+    if (policy.stage === stage.name) return policy.autoPromotionEnabled ?? false
   return false
 }

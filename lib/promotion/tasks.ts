@@ -2,7 +2,9 @@ import { ValidationError } from '../errors.js'
 import type { PromotionStep } from '../model/resources.js'
 
 /** Resolves a PromotionTask's steps and declared vars by name. */
-export type TaskLookup = (name: string) => Promise<{ steps: PromotionStep[]; vars?: Array<{ name: string; value?: string }> } | undefined>
+export type TaskLookup = (
+  name: string,
+) => Promise<{ steps: PromotionStep[]; vars?: Array<{ name: string; value?: string }> } | undefined>
 
 /** The separator Kargo uses between a task step's alias and the aliases of the steps it expands to. */
 export const TASK_ALIAS_SEPARATOR = '::'
@@ -31,14 +33,20 @@ export async function expandTasks(steps: PromotionStep[], lookup: TaskLookup): P
     for (const v of step.vars ?? []) vars.set(v.name, v.value)
     const missing = [...vars.entries()].filter(([, value]) => value === undefined).map(([name]) => name)
     if (missing.length) {
-      throw new ValidationError(`steps[${index}] (${outer}): PromotionTask "${step.task.name}" needs vars ${missing.join(', ')}`)
+      throw new ValidationError(
+        `steps[${index}] (${outer}): PromotionTask "${step.task.name}" needs vars ${missing.join(', ')}`,
+      )
     }
     for (const [innerIndex, inner] of task.steps.entries()) {
-      if (inner.task) throw new ValidationError(`PromotionTask "${step.task.name}" may not reference another task`)
+      if (inner.task)
+        throw new ValidationError(`PromotionTask "${step.task.name}" may not reference another task`)
       expanded.push({
         ...inner,
         as: `${outer}${TASK_ALIAS_SEPARATOR}${stepAlias(inner, innerIndex)}`,
-        vars: [...[...vars.entries()].map(([name, value]) => ({ name, value: value! })), ...(inner.vars ?? [])],
+        vars: [
+          ...[...vars.entries()].map(([name, value]) => ({ name, value: value! })),
+          ...(inner.vars ?? []),
+        ],
         ...(step.if && !inner.if ? { if: step.if } : {}),
       })
     }

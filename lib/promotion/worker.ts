@@ -11,11 +11,12 @@ import {
   type PromotionStatus,
   listStagePromotions,
 } from '../store/promotions.js'
-import { updateResource } from '../store/resources.js'
+import { getResource, updateResource } from '../store/resources.js'
 import { requireStage, updateStageStatus } from '../store/stages.js'
 import { setCondition } from '../model/meta.js'
 import type { CredentialsLookup, Step } from '../steps/types.js'
 import { completePromotion } from './complete.js'
+import { kargoActions } from './kargo-actions.js'
 import { runPromotion } from './engine.js'
 
 export interface WorkerDeps {
@@ -30,6 +31,8 @@ export interface WorkerDeps {
   now?: () => Date
   remainingMs?: () => number
   log?: (line: string) => void
+  /** Outbound HTTP for http/http-download (the deployment's allow-list applies). */
+  fetch?: typeof fetch
   /** Called after a Promotion finished (verification, auto-promotion downstream, events). */
   afterFinish?: (project: string, promotion: Promotion) => Promise<void>
 }
@@ -184,12 +187,23 @@ export async function workPromotion(deps: WorkerDeps, project: string, name: str
     })
   }
 
+  // Metadata set-metadata wrote earlier, for freightMetadata()/stageMetadata() in expressions.
+  const [targetFreight, stageNow] = await Promise.all([
+    getResource(deps.db, { project, kind: 'Freight', name: claimed.spec.freight }),
+    getResource(deps.db, { project, kind: 'Stage', name: claimed.spec.stage }),
+  ])
+  const metadataOf = (r: typeof targetFreight) => ((r?.status as { metadata?: Record<string, unknown> } | undefined)?.metadata ?? {})
+
   let outcome: Awaited<ReturnType<typeof runPromotion>>
   try {
     outcome = await runPromotion(
       {
         steps: deps.steps,
         credentials: credentialsFor(deps.db, deps.sealer, project),
+        kargo: kargoActions(deps.db, project),
+      freightMetadata: { [claimed.spec.freight]: metadataOf(targetFreight) },
+      stageMetadata: { [claimed.spec.stage]: metadataOf(stageNow) },
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
         save,
         complete: (status) => completePromotion(deps.db, project, name, status, now()),
         abortRequested: async () =>

@@ -4,7 +4,12 @@ import { z } from 'zod'
 import { TerminalError } from '../errors.js'
 import { resolveInWorkspaceReal } from '../git/safe-path.js'
 import { fsReason, isWithin, lstatOrUndefined, resolveFollowingLinks } from '../files/fs-utils.js'
-import { ignoreMatcher, parseIgnorePattern, parseIgnoreRules, type IgnoreMatcher } from '../files/gitignore.js'
+import {
+  ignoreMatcher,
+  parseIgnorePattern,
+  parseIgnoreRules,
+  type IgnoreMatcher,
+} from '../files/gitignore.js'
 import type { Step, StepContext, StepResult } from './types.js'
 
 /** Mirrors `copy-config.json`. */
@@ -27,10 +32,9 @@ export const copyFiles: Step<CopyConfig> = {
   async run(ctx: StepContext, cfg: CopyConfig): Promise<StepResult> {
     const inLexical = resolveInWorkspaceReal(ctx.workDir, cfg.inPath, 'inPath')
     const outPath = resolveInWorkspaceReal(ctx.workDir, cfg.outPath, 'outPath')
+    const label = `${JSON.stringify(cfg.inPath)} to ${JSON.stringify(cfg.outPath)}`
     const failure = (reason: string, cause?: unknown): TerminalError =>
-      new TerminalError(`failed to copy ${JSON.stringify(cfg.inPath)} to ${JSON.stringify(cfg.outPath)}: ${reason}`, {
-        cause,
-      })
+      new TerminalError(`failed to copy ${label}: ${reason}`, { cause })
     let inPath: string
     try {
       inPath = fs.realpathSync(inLexical)
@@ -85,11 +89,14 @@ function copyFile(c: CopyContext, src: string, dest: string, stat: fs.Stats): vo
 function copyDir(c: CopyContext, src: string, dest: string, stat: fs.Stats): void {
   checkDestination(c, dest)
   const existing = lstatOrUndefined(dest)
-  if (existing && !fs.statSync(dest).isDirectory()) throw new TerminalError(`${path.basename(dest)}: not a directory`)
+  if (existing && !fs.statSync(dest).isDirectory())
+    throw new TerminalError(`${path.basename(dest)}: not a directory`)
   // Created writable first so the copy can fill it, then given the source's mode (otiai10/copy does the same).
   fs.mkdirSync(dest, { recursive: true, mode: 0o755 })
   c.counts.dirs++
-  const entries = fs.readdirSync(src, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const entries = fs
+    .readdirSync(src, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   for (const entry of entries) {
     const from = path.join(src, entry.name)
     const to = path.join(dest, entry.name)

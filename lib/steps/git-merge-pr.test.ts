@@ -22,8 +22,18 @@ interface Case {
 
 const cases: Case[] = [
   { provider: 'github', start: startGitHubFake, owner: 'acme', conflict: /has conflicts/ },
-  { provider: 'gitlab', start: startGitLabFake, owner: 'group', conflict: /not ready to merge and wait is disabled/ },
-  { provider: 'gitea', start: startGiteaFake, owner: 'acme', conflict: /not ready to merge and wait is disabled/ },
+  {
+    provider: 'gitlab',
+    start: startGitLabFake,
+    owner: 'group',
+    conflict: /not ready to merge and wait is disabled/,
+  },
+  {
+    provider: 'gitea',
+    start: startGiteaFake,
+    owner: 'acme',
+    conflict: /not ready to merge and wait is disabled/,
+  },
 ]
 
 let git: GitServer
@@ -72,7 +82,11 @@ describe.each(cases)('git-merge-pr ($provider)', (c) => {
     const number = await openPR()
     const result = await harness(fake.token).run(gitMergePR, config(number))
     const head = await git.head(repo, 'stage/dev')
-    expect(result).toEqual({ status: 'Succeeded', message: `pull request #${number} was merged`, output: { commit: head } })
+    expect(result).toEqual({
+      status: 'Succeeded',
+      message: `pull request #${number} was merged`,
+      output: { commit: head },
+    })
     expect(await git.readFile(repo, 'stage/dev', 'manifests.yaml')).toBe('image: app:2\n')
     expect((await git.log(repo, 'stage/dev'))[0]?.parents).toHaveLength(2)
   })
@@ -101,11 +115,20 @@ describe.each(cases)('git-merge-pr ($provider)', (c) => {
 
     const h = harness(fake.token)
     const running = await h.run(gitMergePR, config(number, { wait: true }), 'merge')
-    expect(running).toMatchObject({ status: 'Running', retryAfterMs: 10_000, message: expect.stringMatching(/not ready/) })
-    expect((await h.run(gitMergePR, config(number, { wait: true, pollInterval: '45s' }), 'merge')).retryAfterMs).toBe(45_000)
+    expect(running).toMatchObject({
+      status: 'Running',
+      retryAfterMs: 10_000,
+      message: expect.stringMatching(/not ready/),
+    })
+    expect(
+      (await h.run(gitMergePR, config(number, { wait: true, pollInterval: '45s' }), 'merge')).retryAfterMs,
+    ).toBe(45_000)
     fake.setPull(repo, number, { readiness: 'ready' })
     const merged = await h.run(gitMergePR, config(number, { wait: true }), 'merge')
-    expect(merged).toMatchObject({ status: 'Succeeded', output: { commit: await git.head(repo, 'stage/dev') } })
+    expect(merged).toMatchObject({
+      status: 'Succeeded',
+      output: { commit: await git.head(repo, 'stage/dev') },
+    })
   })
 
   it('fails on a conflict as the provider judges it', async () => {
@@ -141,7 +164,12 @@ describe('git-merge-pr', () => {
       fake.setPull('acme/app', pr.number, { readiness: 'blocked' })
       const h = stepHarness({ creds: { password: fake.token } })
       harnesses.push(h)
-      const result = await h.run(gitMergePR, { repoURL: fake.repoURL('acme/app'), provider: 'github', prNumber: 1, wait: true })
+      const result = await h.run(gitMergePR, {
+        repoURL: fake.repoURL('acme/app'),
+        provider: 'github',
+        prNumber: 1,
+        wait: true,
+      })
       expect(result).toMatchObject({ status: 'Running', message: expect.stringMatching(/approving review/) })
       expect(fake.requests.some((r) => r.method === 'PUT')).toBe(true)
     } finally {
@@ -158,7 +186,9 @@ describe('git-merge-pr', () => {
     expect(await h.run(gitMergePR, { repoURL, provider: 'gitlab', prNumber: 1, wait: true })).toMatchObject({
       status: 'Running',
     })
-    await expect(h.run(gitMergePR, { repoURL, provider: 'gitlab', prNumber: 1 })).rejects.toThrow(/GitLab API PUT|GitLab API GET/)
+    await expect(h.run(gitMergePR, { repoURL, provider: 'gitlab', prNumber: 1 })).rejects.toThrow(
+      /GitLab API PUT|GitLab API GET/,
+    )
   })
 
   it.each([

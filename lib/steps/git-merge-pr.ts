@@ -50,7 +50,11 @@ export function createGitMergePR(overrides: ProviderOverrides = {}): Step<GitMer
 /** The `git-merge-pr` step. */
 export const gitMergePR: Step<GitMergePRConfig> = createGitMergePR()
 
-async function runMerge(ctx: StepContext, cfg: GitMergePRConfig, overrides: ProviderOverrides): Promise<StepResult> {
+async function runMerge(
+  ctx: StepContext,
+  cfg: GitMergePRConfig,
+  overrides: ProviderOverrides,
+): Promise<StepResult> {
   const number = cfg.prNumber ?? prNumberFromStep(ctx, cfg.prNumberFromStep ?? '')
   const provider = await gitProviderFor(ctx, cfg, overrides)
   const retry = (message: string): StepResult => ({
@@ -67,7 +71,8 @@ async function runMerge(ctx: StepContext, cfg: GitMergePRConfig, overrides: Prov
       return { status: 'Failed', message: `error merging pull request #${number}: ${error.message}` }
     }
     // Merging is idempotent (an already merged PR is a success), so a provider hiccup can be waited out.
-    if (cfg.wait && error instanceof UpstreamError) return retry(`merging pull request #${number}: ${messageOf(error)}`)
+    if (cfg.wait && error instanceof UpstreamError)
+      return retry(`merging pull request #${number}: ${messageOf(error)}`)
     throw error
   }
   if (!outcome.merged) {

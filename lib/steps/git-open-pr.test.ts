@@ -92,7 +92,10 @@ describe.each(cases)('git-open-pr ($provider)', (c) => {
     const h = harness(fake.token)
     const result = await h.run(gitOpenPR, config(), 'open-pr')
     const [pull] = fake.pulls(repo)
-    expect(result).toEqual({ status: 'Succeeded', output: { pr: { id: pull!.number, url: expect.any(String) } } })
+    expect(result).toEqual({
+      status: 'Succeeded',
+      output: { pr: { id: pull!.number, url: expect.any(String) } },
+    })
     expect((result.output?.pr as { url: string }).url).toMatch(new RegExp(`^${fake.url}/${repo}/`))
     expect(pull).toMatchObject({
       head: SOURCE,
@@ -156,21 +159,31 @@ describe.each(cases)('git-open-pr ($provider)', (c) => {
 
   it.each([
     ['the target branch', { targetBranch: 'stage/nope' }, /target branch "stage\/nope" does not exist/],
-    ['the source branch', { sourceBranch: 'kargo/promotion/nope' }, /source branch "kargo\/promotion\/nope" does not exist/],
+    [
+      'the source branch',
+      { sourceBranch: 'kargo/promotion/nope' },
+      /source branch "kargo\/promotion\/nope" does not exist/,
+    ],
   ])('fails terminally when %s does not exist', async (_name, extra, message) => {
     await freshRepo()
-    const error = await harness(fake.token).run(gitOpenPR, config(extra)).catch((e: unknown) => e)
+    const error = await harness(fake.token)
+      .run(gitOpenPR, config(extra))
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TerminalError)
     expect(String(error)).toMatch(message)
   })
 
   it('uses the password of the git credentials as the API token (401 otherwise, secret not shown)', async () => {
     await freshRepo()
-    const error = await harness('wrong-sekrit-token').run(gitOpenPR, config()).catch((e: unknown) => e)
+    const error = await harness('wrong-sekrit-token')
+      .run(gitOpenPR, config())
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TerminalError)
     expect(String(error)).toMatch(/authentication failed \(HTTP 401\)/)
     expect(String(error)).not.toContain('wrong-sekrit-token')
-    const anonymous = await harness(undefined).run(gitOpenPR, config()).catch((e: unknown) => e)
+    const anonymous = await harness(undefined)
+      .run(gitOpenPR, config())
+      .catch((e: unknown) => e)
     expect(String(anonymous)).toMatch(/HTTP 401/)
   })
 
@@ -188,9 +201,20 @@ describe.each(cases)('git-open-pr ($provider)', (c) => {
 describe('git-open-pr', () => {
   it.each([
     [{ repoURL: 'https://github.com/a/b', targetBranch: 'main' }, /exactly one of sourceBranch/],
-    [{ repoURL: 'https://github.com/a/b', sourceBranch: 'x', sourceBranchFromStep: 'y', targetBranch: 'main' }, /exactly one/],
+    [
+      {
+        repoURL: 'https://github.com/a/b',
+        sourceBranch: 'x',
+        sourceBranchFromStep: 'y',
+        targetBranch: 'main',
+      },
+      /exactly one/,
+    ],
     [{ repoURL: 'https://github.com/a/b', sourceBranch: 'x' }, /targetBranch/],
-    [{ repoURL: 'https://github.com/a/b', sourceBranch: 'x', targetBranch: 'm', provider: 'sourcehut' }, /provider/],
+    [
+      { repoURL: 'https://github.com/a/b', sourceBranch: 'x', targetBranch: 'm', provider: 'sourcehut' },
+      /provider/,
+    ],
     [{ repoURL: 'https://github.com/a/b', sourceBranch: 'x', targetBranch: 'm', extra: 1 }, /extra/],
   ])('refuses config %j', (config, message) => {
     const parsed = GitOpenPRConfigSchema.safeParse(config)
@@ -218,7 +242,10 @@ describe('git-open-pr', () => {
       { repoURL: 'https://github.invalid/a/b', sourceBranch: 'x', targetBranch: 'main' },
       'open-pr',
     )
-    expect(result).toEqual({ status: 'Succeeded', output: { pr: { id: 7, url: 'https://github.com/a/b/pull/7' } } })
+    expect(result).toEqual({
+      status: 'Succeeded',
+      output: { pr: { id: 7, url: 'https://github.com/a/b/pull/7' } },
+    })
   })
 
   it('adopts the pull request the provider says already exists (opened between our look and our create)', async () => {
@@ -227,7 +254,11 @@ describe('git-open-pr', () => {
       const repo = `acme/race-${++counter}`
       await seedRepo(repo)
       fake.addRepo(repo)
-      const existing = await fake.openPull(repo, { head: SOURCE, base: 'stage/dev', title: 'by someone else' })
+      const existing = await fake.openPull(repo, {
+        head: SOURCE,
+        base: 'stage/dev',
+        title: 'by someone else',
+      })
       // The first list answers as a provider that has not indexed the pull request yet.
       let lists = 0
       const step = createGitOpenPR({
@@ -241,7 +272,12 @@ describe('git-open-pr', () => {
       })
       const h = stepHarness({ creds: { password: fake.token } })
       harnesses.push(h)
-      const result = await h.run(step, { repoURL: fake.repoURL(repo), provider: 'github', sourceBranch: SOURCE, targetBranch: 'stage/dev' })
+      const result = await h.run(step, {
+        repoURL: fake.repoURL(repo),
+        provider: 'github',
+        sourceBranch: SOURCE,
+        targetBranch: 'stage/dev',
+      })
       expect(result.output).toMatchObject({ pr: { id: existing.number } })
       expect(fake.pulls(repo)).toHaveLength(1)
       expect(fake.requests.some((r) => r.method === 'POST')).toBe(true)
@@ -266,7 +302,12 @@ describe('git-open-pr', () => {
       const h = stepHarness({ creds: { password: fake.token } })
       harnesses.push(h)
       const error = await h
-        .run(step, { repoURL: fake.repoURL(repo), provider: 'github', sourceBranch: SOURCE, targetBranch: 'stage/dev' })
+        .run(step, {
+          repoURL: fake.repoURL(repo),
+          provider: 'github',
+          sourceBranch: SOURCE,
+          targetBranch: 'stage/dev',
+        })
         .catch((e: unknown) => e)
       expect(error).toBeInstanceOf(ConflictError)
     } finally {
@@ -281,7 +322,12 @@ describe("Kargo's pull request flow: git-push (generated branch) → git-open-pr
     try {
       const repo = `acme/flow-${++counter}`
       await git.createRepo(repo, { 'README.md': '# app\n' })
-      await git.commit(repo, 'stage/dev', { 'manifests.yaml': 'image: app:1.0.0\n' }, { message: 'Initial commit' })
+      await git.commit(
+        repo,
+        'stage/dev',
+        { 'manifests.yaml': 'image: app:1.0.0\n' },
+        { message: 'Initial commit' },
+      )
       github.addRepo(repo)
       const repoURL = github.repoURL(repo)
       const promotion = 'dev.01jb4v7fz0wqv9r8k3x2m1n0p5.4b8e1f2'
@@ -291,7 +337,11 @@ describe("Kargo's pull request flow: git-push (generated branch) → git-open-pr
       await h.run(gitClone, { repoURL, checkout: [{ branch: 'stage/dev', path: './out' }] })
       fs.writeFileSync(path.join(h.workDir, 'out', 'manifests.yaml'), 'image: app:1.2.3\n')
       await h.run(gitCommit, { path: './out', message: 'Promote app:1.2.3\n\nFreight 5f3a…' }, 'commit')
-      const push = await h.run(createGitPush({ retryDelayMs: () => 5 }), { path: './out', generateTargetBranch: true }, 'push')
+      const push = await h.run(
+        createGitPush({ retryDelayMs: () => 5 }),
+        { path: './out', generateTargetBranch: true },
+        'push',
+      )
       expect(push.output).toMatchObject({ branch: `kargo/promotion/${promotion}` })
 
       const open = await h.run(

@@ -38,7 +38,10 @@ export const GitOpenPRConfigSchema = z
   })
   .superRefine((c, ctx) => {
     if ((c.sourceBranch === undefined) === (c.sourceBranchFromStep === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'exactly one of sourceBranch and sourceBranchFromStep is required' })
+      ctx.addIssue({
+        code: 'custom',
+        message: 'exactly one of sourceBranch and sourceBranchFromStep is required',
+      })
     }
   })
 export type GitOpenPRConfig = z.infer<typeof GitOpenPRConfigSchema>
@@ -72,7 +75,11 @@ async function runOpenPR(
   const target = cfg.targetBranch
   const creds = await ctx.credentials('git', cfg.repoURL)
   const provider = providerWithCredentials(creds, cfg, overrides, ctx.signal)
-  const remote = remoteFor(cfg.repoURL, await lookupGitAuth(async () => creds, cfg.repoURL), cfg.insecureSkipTLSVerify)
+  const remote = remoteFor(
+    cfg.repoURL,
+    await lookupGitAuth(async () => creds, cfg.repoURL),
+    cfg.insecureSkipTLSVerify,
+  )
   const advertised = await discover(remote)
   const sourceSHA = advertised.refs.get(`refs/heads/${source}`)
   if (!sourceSHA) {
@@ -95,7 +102,10 @@ async function runOpenPR(
   }
   const heads = await readHeads(ctx.workDir, remote, advertised, sourceSHA, targetSHA)
   if (!heads.changed) {
-    return { status: 'Skipped', message: `no differences between ${source} and ${target}; no pull request opened` }
+    return {
+      status: 'Skipped',
+      message: `no differences between ${source} and ${target}; no pull request opened`,
+    }
   }
 
   const { title, description } = titleAndDescription(cfg, heads.message)
@@ -132,7 +142,9 @@ async function findOpenPR(
   headCommit: string | undefined,
 ): Promise<PullRequest | undefined> {
   const prs = await provider.listOpenPullRequests({ head, base, ...(headCommit ? { headCommit } : {}) })
-  return [...prs].sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.number - a.number)[0]
+  return [...prs].sort(
+    (a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.number - a.number,
+  )[0]
 }
 
 /**
@@ -160,7 +172,10 @@ async function readHeads(
 }
 
 /** Kargo's defaults: the head commit's subject as title and its body as description, unless configured. */
-function titleAndDescription(cfg: GitOpenPRConfig, commitMessage: string): { title: string; description: string } {
+function titleAndDescription(
+  cfg: GitOpenPRConfig,
+  commitMessage: string,
+): { title: string; description: string } {
   const message = commitMessage.replace(/\s+$/, '')
   if (cfg.title) return { title: cfg.title, description: cfg.description ?? message }
   const newline = message.indexOf('\n')

@@ -40,7 +40,9 @@ describe.each(cases)('git-wait-for-pr ($provider)', (c) => {
   let n = 0
   beforeAll(async () => {
     fake = await c.start()
-    fake.addRepo(c.repo, { branches: { main: MAIN, ...Object.fromEntries([...Array(20)].map((_, i) => [`b${i}`, HEAD])) } })
+    fake.addRepo(c.repo, {
+      branches: { main: MAIN, ...Object.fromEntries([...Array(20)].map((_, i) => [`b${i}`, HEAD])) },
+    })
   })
   afterAll(() => fake.close())
 
@@ -119,7 +121,11 @@ describe('git-wait-for-pr', () => {
     const h = stepHarness({ creds: { password: 'x' } })
     harnesses.push(h)
     const result = await h.run(gitWaitForPR, { repoURL, provider: 'github', prNumber: 1 })
-    expect(result).toMatchObject({ status: 'Running', retryAfterMs: 30_000, message: expect.stringMatching(/waiting/) })
+    expect(result).toMatchObject({
+      status: 'Running',
+      retryAfterMs: 30_000,
+      message: expect.stringMatching(/waiting/),
+    })
   })
 
   it('has no default timeout, as in Kargo', () => {

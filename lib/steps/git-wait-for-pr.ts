@@ -49,7 +49,11 @@ export function createGitWaitForPR(overrides: ProviderOverrides = {}): Step<GitW
 /** The `git-wait-for-pr` step. */
 export const gitWaitForPR: Step<GitWaitForPRConfig> = createGitWaitForPR()
 
-async function runWait(ctx: StepContext, cfg: GitWaitForPRConfig, overrides: ProviderOverrides): Promise<StepResult> {
+async function runWait(
+  ctx: StepContext,
+  cfg: GitWaitForPRConfig,
+  overrides: ProviderOverrides,
+): Promise<StepResult> {
   const number = cfg.prNumber ?? prNumberFromStep(ctx, cfg.prNumberFromStep ?? '')
   const retryAfterMs = pollIntervalMs(cfg.pollInterval, DEFAULT_WAIT_POLL_INTERVAL_MS)
   const provider = await gitProviderFor(ctx, cfg, overrides)

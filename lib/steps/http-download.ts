@@ -6,7 +6,14 @@ import { TerminalError, TugboatError, UpstreamError, messageOf } from '../errors
 import { resolveInWorkspaceReal } from '../git/safe-path.js'
 import { guardedFetch, outboundConfigFromEnv, type OutboundRequestInit } from '../net/outbound.js'
 import { parseDuration } from '../promotion/durations.js'
-import { GoDurationSchema, outboundError, redactQuery, requestHeaders, requestURL, withTimeout } from './http.js'
+import {
+  GoDurationSchema,
+  outboundError,
+  redactQuery,
+  requestHeaders,
+  requestURL,
+  withTimeout,
+} from './http.js'
 import type { Step, StepContext, StepResult } from './types.js'
 
 /*
@@ -112,7 +119,10 @@ export interface AtomicWrite {
  */
 export async function writeAtomically(input: AtomicWrite): Promise<number> {
   const { target, body, limit, label } = input
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`)
+  const temp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`,
+  )
   const fd = fs.openSync(temp, 'wx', 0o600)
   let size = 0
   try {
@@ -142,7 +152,11 @@ export async function writeAtomically(input: AtomicWrite): Promise<number> {
       // already closed
     }
     fs.rmSync(temp, { force: true })
-    if (error instanceof Error && 'code' in error && ['ENOSPC', 'EACCES', 'EISDIR', 'EROFS'].includes(String(error.code)))
+    if (
+      error instanceof Error &&
+      'code' in error &&
+      ['ENOSPC', 'EACCES', 'EISDIR', 'EROFS'].includes(String(error.code))
+    )
       throw new TerminalError(`${label}: could not write ${path.basename(target)}: ${messageOf(error)}`)
     throw error
   }

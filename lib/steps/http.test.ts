@@ -182,9 +182,9 @@ describe('http step: the request', () => {
     server.routes.set('/hook', () => ({ body: {} }))
     await run({ method: 'PUT', url: `${server.url}/hook`, bodyFromFile: 'payload.json' })
     expect(server.requests.at(-1)?.body.toString()).toBe('{"from":"file"}')
-    await expect(run({ method: 'PUT', url: `${server.url}/hook`, bodyFromFile: '../etc/passwd' })).rejects.toThrow(
-      'escapes the promotion workspace',
-    )
+    await expect(
+      run({ method: 'PUT', url: `${server.url}/hook`, bodyFromFile: '../etc/passwd' }),
+    ).rejects.toThrow('escapes the promotion workspace')
   })
 
   it('moves URL credentials into a basic Authorization header', async () => {
@@ -219,7 +219,9 @@ describe('http step: SSRF guard', () => {
     const config = { url: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' }
     const viaGuard = run(config)
     await expect(viaGuard).rejects.toBeInstanceOf(TerminalError)
-    await expect(run(config)).rejects.toThrow('http step: host 169.254.169.254 is blocked (link-local/cloud metadata)')
+    await expect(run(config)).rejects.toThrow(
+      'http step: host 169.254.169.254 is blocked (link-local/cloud metadata)',
+    )
     await expect(run(config, { fetch: undefined })).rejects.toThrow(
       'http step: host 169.254.169.254 is blocked (link-local/cloud metadata)',
     )
@@ -247,7 +249,13 @@ describe('http step: response parsing', () => {
   it.each([
     ['JSON', { 'content-type': 'application/json; charset=utf-8' }, '{"a":[1,2]}', undefined, { a: [1, 2] }],
     // YAML 1.1 as Kargo's sigs.k8s.io/yaml reads it: `on` and `yes` are booleans.
-    ['YAML', { 'content-type': 'application/x-yaml' }, 'a:\n  - 1\n  - 2\non: yes\n', undefined, { a: [1, 2], true: true }],
+    [
+      'YAML',
+      { 'content-type': 'application/x-yaml' },
+      'a:\n  - 1\n  - 2\non: yes\n',
+      undefined,
+      { a: [1, 2], true: true },
+    ],
     ['text', { 'content-type': 'text/plain' }, 'hello', undefined, 'hello'],
     ['unknown type, valid JSON', { 'content-type': 'application/vnd.x' }, '{"a":1}', undefined, { a: 1 }],
     ['unknown type, not JSON', { 'content-type': 'text/html' }, '<html>', undefined, {}],
@@ -281,8 +289,12 @@ describe('http step: config', () => {
   })
 
   it('refuses a proxy (not supported yet) and bodies on GET', async () => {
-    await expect(run({ url: `${server.url}/x`, proxy: 'http://proxy:3128' })).rejects.toThrow('proxy is not supported')
-    await expect(run({ url: `${server.url}/x`, body: 'x' })).rejects.toThrow('a GET request cannot carry a body')
+    await expect(run({ url: `${server.url}/x`, proxy: 'http://proxy:3128' })).rejects.toThrow(
+      'proxy is not supported',
+    )
+    await expect(run({ url: `${server.url}/x`, body: 'x' })).rejects.toThrow(
+      'a GET request cannot carry a body',
+    )
   })
 
   it('canonicalises header names and encodes queries like Go', () => {

@@ -47,7 +47,10 @@ export const HTTPConfigSchema = z
     body: z.string().optional(),
     bodyFromFile: z.string().min(1).optional(),
     insecureSkipTLSVerify: z.boolean().optional(),
-    proxy: z.string().regex(/^https?:\/\/.*$/).optional(),
+    proxy: z
+      .string()
+      .regex(/^https?:\/\/.*$/)
+      .optional(),
     timeout: GoDurationSchema.optional(),
     pollInterval: GoDurationSchema.optional(),
     responseContentType: z.enum(['application/json', 'application/yaml', 'text/plain']).optional(),
@@ -92,7 +95,11 @@ async function runHTTP(ctx: StepContext, cfg: HTTPConfig): Promise<StepResult> {
   const method = cfg.method ?? 'GET'
   const headers = requestHeaders(cfg.headers, 'http step')
   const url = requestURL(cfg.url, cfg.queryParams, 'http step', headers)
-  const body = cfg.bodyFromFile ? readBodyFile(ctx.workDir, cfg.bodyFromFile) : cfg.body ? Buffer.from(cfg.body) : undefined
+  const body = cfg.bodyFromFile
+    ? readBodyFile(ctx.workDir, cfg.bodyFromFile)
+    : cfg.body
+      ? Buffer.from(cfg.body)
+      : undefined
   if (body && (method === 'GET' || method === 'HEAD'))
     throw new TerminalError(`http step: a ${method} request cannot carry a body`)
   const timeoutMs = cfg.timeout ? parseDuration(cfg.timeout, 'timeout') : REQUEST_TIMEOUT_MS
@@ -182,9 +189,12 @@ function judge(
   try {
     value = expression(env)
   } catch (error) {
-    throw new UpstreamError(`http step: error evaluating ${what} expression ${goQuote(source ?? '')}: ${messageOf(error)}`, {
-      cause: error,
-    })
+    throw new UpstreamError(
+      `http step: error evaluating ${what} expression ${goQuote(source ?? '')}: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    )
   }
   if (typeof value !== 'boolean') {
     throw new UpstreamError(
@@ -205,18 +215,18 @@ function errorMessage(expression: CompiledExpression | undefined, env: Record<st
   }
 }
 
-function buildOutputs(
-  outputs: Criteria['outputs'],
-  env: Record<string, unknown>,
-): Record<string, unknown> {
+function buildOutputs(outputs: Criteria['outputs'], env: Record<string, unknown>): Record<string, unknown> {
   const result: Record<string, unknown> = {}
   for (const { name, expression } of outputs) {
     try {
       result[name] = expression(env)
     } catch (error) {
-      throw new UpstreamError(`http step: error evaluating output expression "${name}": ${messageOf(error)}`, {
-        cause: error,
-      })
+      throw new UpstreamError(
+        `http step: error evaluating output expression "${name}": ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      )
     }
     if (typeof result[name] === 'function')
       throw new TerminalError(`http step: output "${name}" is a function, not a value`)
@@ -233,7 +243,10 @@ export interface HTTPResponseEnv {
 }
 
 /** Builds the `response` object of Kargo's expression env, reading at most 2 MiB of body. */
-export async function responseEnv(response: Response, contentTypeOverride?: string): Promise<HTTPResponseEnv> {
+export async function responseEnv(
+  response: Response,
+  contentTypeOverride?: string,
+): Promise<HTTPResponseEnv> {
   const headers: Record<string, string[]> = {}
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') headers[canonicalHeaderName(name)] = [value]
@@ -287,7 +300,8 @@ function parseBody(bytes: Buffer, contentType: string): unknown {
   if (type === 'application/yaml' || type === 'text/yaml' || type === 'application/x-yaml') {
     const doc = parseAllDocuments(text, { version: '1.1' })[0]
     if (!doc) return null
-    if (doc.errors.length > 0) throw new UpstreamError(`failed to parse YAML response: ${doc.errors[0]?.message}`)
+    if (doc.errors.length > 0)
+      throw new UpstreamError(`failed to parse YAML response: ${doc.errors[0]?.message}`)
     return doc.toJS({ maxAliasCount: 100 })
   }
   // JSON, and the fallback for any other type: parsed when it is valid JSON, else ignored.
@@ -332,7 +346,9 @@ export function requestURL(
     throw new TerminalError(`${label}: the URL is not valid`)
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new TerminalError(`${label}: unsupported protocol scheme ${goQuote(url.protocol.replace(/:$/, ''))}`)
+    throw new TerminalError(
+      `${label}: unsupported protocol scheme ${goQuote(url.protocol.replace(/:$/, ''))}`,
+    )
   if (url.username || url.password) {
     if (!headers.has('authorization')) {
       const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
@@ -385,7 +401,10 @@ function goQueryEscape(text: string): string {
 }
 
 /** Request headers from config; a name or value fetch refuses is a config error. */
-export function requestHeaders(list: Array<{ name: string; value: string }> | undefined, label: string): Headers {
+export function requestHeaders(
+  list: Array<{ name: string; value: string }> | undefined,
+  label: string,
+): Headers {
   const headers = new Headers()
   for (const { name, value } of list ?? []) {
     try {
@@ -403,7 +422,9 @@ function readBodyFile(workDir: string, bodyFromFile: string): Buffer {
   try {
     fd = fs.openSync(file, 'r')
   } catch (error) {
-    throw new TerminalError(`http step: could not read bodyFromFile ${goQuote(bodyFromFile)}: ${messageOf(error)}`)
+    throw new TerminalError(
+      `http step: could not read bodyFromFile ${goQuote(bodyFromFile)}: ${messageOf(error)}`,
+    )
   }
   try {
     const buffer = Buffer.alloc(MAX_RESPONSE_BYTES + 1)
@@ -433,18 +454,29 @@ export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number):
  * Maps what a fetch threw to a step error: refusals by the outbound guard stay terminal, a timeout or a network
  * failure is an UpstreamError (the engine retries it).
  */
-export function outboundError(label: string, action: string, error: unknown, timeoutMs: number): TugboatError {
-  if (error instanceof TerminalError) return new TerminalError(`${label}: ${error.message}`, { data: error.data, cause: error })
-  if (error instanceof TugboatError) return new UpstreamError(`${label}: ${error.message}`, { data: error.data, cause: error })
+export function outboundError(
+  label: string,
+  action: string,
+  error: unknown,
+  timeoutMs: number,
+): TugboatError {
+  if (error instanceof TerminalError)
+    return new TerminalError(`${label}: ${error.message}`, { data: error.data, cause: error })
+  if (error instanceof TugboatError)
+    return new UpstreamError(`${label}: ${error.message}`, { data: error.data, cause: error })
   if (error instanceof Error && error.name === 'TimeoutError')
     return new UpstreamError(`${label}: ${action}: timed out after ${timeoutMs} ms`, { cause: error })
   if (error instanceof Error && error.name === 'AbortError')
     return new UpstreamError(`${label}: ${action}: cancelled`, { cause: error })
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error
-  const code = cause instanceof Error && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined
-  return new UpstreamError(`${label}: ${action}: ${code ? `${code} (${messageOf(cause)})` : messageOf(cause)}`, {
-    cause: error,
-  })
+  const code =
+    cause instanceof Error && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined
+  return new UpstreamError(
+    `${label}: ${action}: ${code ? `${code} (${messageOf(cause)})` : messageOf(cause)}`,
+    {
+      cause: error,
+    },
+  )
 }
 
 /** A URL for logs, its query (which may carry tokens) left out. */

@@ -1,11 +1,12 @@
 import { z } from 'zod'
-import { MediaTypes, type Descriptor, type ImageIndex, type ImageManifest } from '../discovery/oci/manifest.js'
-import { parseRepositoryURL } from '../discovery/oci/reference.js'
 import {
-  RegistryClient,
-  sha256Digest,
-  type ManifestResult,
-} from '../discovery/oci/registry-client.js'
+  MediaTypes,
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+} from '../discovery/oci/manifest.js'
+import { parseRepositoryURL } from '../discovery/oci/reference.js'
+import { RegistryClient, sha256Digest, type ManifestResult } from '../discovery/oci/registry-client.js'
 import { TerminalError, TugboatError, UpstreamError, ValidationError, messageOf } from '../errors.js'
 import { goQuote } from '../expressions/go-strconv.js'
 import { guardedFetch, type OutboundRequestInit } from '../net/outbound.js'
@@ -28,7 +29,10 @@ const DEST_PATTERN = /^(oci:\/\/)?[a-zA-Z0-9._-]+(:\d+)?(\/[a-zA-Z0-9._-]+)*[:][
 
 /** Mirrors `oci-push-config.json`. */
 export const OCIPushConfigSchema = z.strictObject({
-  srcRef: z.string().min(1).regex(REF_PATTERN, 'must be registry/repository:tag or registry/repository@digest'),
+  srcRef: z
+    .string()
+    .min(1)
+    .regex(REF_PATTERN, 'must be registry/repository:tag or registry/repository@digest'),
   destRef: z.string().min(1).regex(DEST_PATTERN, 'must be registry/repository:tag'),
   annotations: z.record(z.string(), z.string()).optional(),
   insecureSkipTLSVerify: z.boolean().optional(),
@@ -116,7 +120,10 @@ export async function registryClientFor(
   let fetchImpl: typeof fetch | undefined
   if (insecureSkipTLSVerify) {
     const insecure = guardedFetch()
-    fetchImpl = (input, init) => insecure(input, { ...init, insecureSkipTLSVerify: true } satisfies OutboundRequestInit)
+    fetchImpl = (input, init) => {
+      const withFlag: OutboundRequestInit = { ...init, insecureSkipTLSVerify: true }
+      return insecure(input, withFlag)
+    }
   }
   return new RegistryClient({
     host: ref.apiHost,
@@ -261,7 +268,11 @@ async function artifactSize(copy: Copy, result: ManifestResult): Promise<number>
   if (result.kind === 'image') return imageSize(result.manifest)
   let total = 0
   for (const child of result.index.manifests) {
-    if (child.mediaType !== undefined && !IMAGE_TYPES.has(child.mediaType) && !INDEX_TYPES.has(child.mediaType)) {
+    if (
+      child.mediaType !== undefined &&
+      !IMAGE_TYPES.has(child.mediaType) &&
+      !INDEX_TYPES.has(child.mediaType)
+    ) {
       total += child.size ?? 0
       continue
     }
@@ -271,7 +282,9 @@ async function artifactSize(copy: Copy, result: ManifestResult): Promise<number>
 }
 
 function imageSize(manifest: ImageManifest): number {
-  return (manifest.config.size ?? 0) + (manifest.layers ?? []).reduce((sum, layer) => sum + (layer.size ?? 0), 0)
+  return (
+    (manifest.config.size ?? 0) + (manifest.layers ?? []).reduce((sum, layer) => sum + (layer.size ?? 0), 0)
+  )
 }
 
 /** Splits annotation keys by scope: `index:` → the index; `manifest:` or no prefix → image manifests. */
@@ -340,10 +353,17 @@ function parseObject(bytes: Uint8Array): Record<string, unknown> {
 }
 
 function mergeAnnotations(document: Record<string, unknown>, annotations: Record<string, string>): void {
-  const existing = z.record(z.string(), z.string()).catch({}).parse(document.annotations ?? {})
+  const existing = z
+    .record(z.string(), z.string())
+    .catch({})
+    .parse(document.annotations ?? {})
   const merged: Record<string, string> = { ...existing, ...annotations }
   // Sorted keys, as Go's encoding/json writes maps.
-  document.annotations = Object.fromEntries(Object.keys(merged).sort().map((key) => [key, merged[key]]))
+  document.annotations = Object.fromEntries(
+    Object.keys(merged)
+      .sort()
+      .map((key) => [key, merged[key]]),
+  )
 }
 
 /** The manifest with `annotations` merged in (the original bytes when there are none). */
@@ -374,7 +394,12 @@ function rewriteIndex(
   return new TextEncoder().encode(JSON.stringify(document))
 }
 
-async function putManifest(copy: Copy, tag: string | undefined, mediaType: string, bytes: Uint8Array): Promise<string> {
+async function putManifest(
+  copy: Copy,
+  tag: string | undefined,
+  mediaType: string,
+  bytes: Uint8Array,
+): Promise<string> {
   const digest = sha256Digest(bytes)
   const repository = copy.dstRef.repository
   const response = await copy.dst.send('PUT', `/v2/${repository}/manifests/${tag ?? digest}`, {
@@ -489,20 +514,20 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
   return out
 }
 
-/** Kargo's byte counts: `1.0 GiB`, `512 B`. */
+/** Kargo's `FormatByteCount`: `1.0 GiB`, `12.5 MiB`, `512 bytes`. */
 function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(1)} GiB`
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`
+  if (bytes >= 2 ** 10) return `${(bytes / 2 ** 10).toFixed(1)} KiB`
+  return `${bytes} bytes`
 }
 
 /** Exposed for oci-download: an index child for a platform (a child without one counts as linux/amd64, as in ggcr). */
-export function childForPlatform(index: ImageIndex, os: string, architecture: string): Descriptor | undefined {
+export function childForPlatform(
+  index: ImageIndex,
+  os: string,
+  architecture: string,
+): Descriptor | undefined {
   return index.manifests.find((child) => {
     const platform = child.platform ?? { os: 'linux', architecture: 'amd64' }
     return platform.os === os && platform.architecture === architecture

@@ -7,6 +7,32 @@ import { gitCommit } from './git-commit.js'
 import { gitPush } from './git-push.js'
 import { kustomizeBuild } from './kustomize-build.js'
 import { kustomizeSetImage } from './kustomize-set-image.js'
+import { copyFiles } from './copy.js'
+import { deleteFiles } from './delete.js'
+import { fileWrite } from './file-write.js'
+import { tarCreate } from './tar.js'
+import { untar } from './untar.js'
+import { yamlUpdate } from './yaml-update.js'
+import { jsonUpdate } from './json-update.js'
+import { tomlUpdate } from './toml-update.js'
+import { yamlParse } from './yaml-parse.js'
+import { jsonParse } from './json-parse.js'
+import { tomlParse } from './toml-parse.js'
+import { yamlMerge } from './yaml-merge.js'
+import { composeOutput } from './compose-output.js'
+import { fail } from './fail.js'
+import { setFreightAlias } from './set-freight-alias.js'
+import { setMetadata } from './set-metadata.js'
+import { httpStep } from './http.js'
+import { httpDownload } from './http-download.js'
+import { ociPush } from './oci-push.js'
+import { ociDownload } from './oci-download.js'
+import { gitTag } from './git-tag.js'
+import { helmUpdateChart } from './helm-update-chart.js'
+import { helmTemplate } from './helm-template.js'
+import { gitOpenPR } from './git-open-pr.js'
+import { gitWaitForPR } from './git-wait-for-pr.js'
+import { gitMergePR } from './git-merge-pr.js'
 import type { Step } from './types.js'
 
 /** What steps that need outside systems are built with. */
@@ -27,6 +53,32 @@ export function builtinSteps(deps: StepDeps): ReadonlyMap<string, Step<unknown>>
     gitPush,
     argocdUpdateStep(deps.argocd),
     argocdWaitStep(deps.argocd),
+    copyFiles,
+    deleteFiles,
+    fileWrite,
+    tarCreate,
+    untar,
+    yamlUpdate,
+    jsonUpdate,
+    tomlUpdate,
+    yamlParse,
+    jsonParse,
+    tomlParse,
+    yamlMerge,
+    composeOutput,
+    fail,
+    setFreightAlias,
+    setMetadata,
+    httpStep,
+    httpDownload,
+    ociPush,
+    ociDownload,
+    gitTag,
+    helmUpdateChart,
+    helmTemplate,
+    gitOpenPR,
+    gitWaitForPR,
+    gitMergePR,
   ]
   return new Map(steps.map((s) => [s.kind, s as Step<unknown>]))
 }

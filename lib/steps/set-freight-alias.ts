@@ -17,7 +17,10 @@ export const setFreightAlias: Step<SetFreightAliasConfig> = {
   kind: 'set-freight-alias',
   config: SetFreightAliasConfigSchema,
   async run(ctx: StepContext, cfg: SetFreightAliasConfig): Promise<StepResult> {
-    if (!ctx.kargo) throw new TerminalError('set-freight-alias needs access to Kargo resources, which this runner does not provide')
+    if (!ctx.kargo)
+      throw new TerminalError(
+        'set-freight-alias needs access to Kargo resources, which this runner does not provide',
+      )
     try {
       await ctx.kargo.setFreightAlias(cfg.name, cfg.alias)
     } catch (error) {

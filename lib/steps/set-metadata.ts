@@ -23,7 +23,10 @@ export const setMetadata: Step<SetMetadataConfig> = {
   config: SetMetadataConfigSchema,
   async run(ctx: StepContext, cfg: SetMetadataConfig): Promise<StepResult> {
     const kargo = ctx.kargo
-    if (!kargo) throw new TerminalError('set-metadata needs access to Kargo resources, which this runner does not provide')
+    if (!kargo)
+      throw new TerminalError(
+        'set-metadata needs access to Kargo resources, which this runner does not provide',
+      )
     for (const update of cfg.updates) {
       try {
         await kargo.setMetadata({ kind: update.kind, name: update.name }, update.values)

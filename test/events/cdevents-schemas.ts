@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import Ajv2020 from 'ajv/dist/2020.js'
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import type { CloudEvent } from '../../lib/events/types.js'
 
@@ -25,8 +25,9 @@ function schemaFor(type: string): string {
  */
 export function cdeventsValidator(): (event: CloudEvent) => string[] {
   const ajv = new Ajv2020({ allErrors: true, strict: false })
-  addFormats(ajv)
-  for (const file of fs.readdirSync(path.join(CONTRACTS, 'links'))) ajv.addSchema(readJson(path.join(CONTRACTS, 'links', file)))
+  addFormats.default(ajv)
+  for (const file of fs.readdirSync(path.join(CONTRACTS, 'links')))
+    ajv.addSchema(readJson(path.join(CONTRACTS, 'links', file)))
   const compiled = new Map<string, ReturnType<typeof ajv.compile>>()
   return (event) => {
     const file = schemaFor(event.type)
@@ -39,7 +40,10 @@ export function cdeventsValidator(): (event: CloudEvent) => string[] {
       compiled.set(file, validate)
     }
     const problems: string[] = []
-    if (!validate(event.data)) problems.push(...(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`))
+    if (!validate(event.data))
+      problems.push(
+        ...(validate.errors ?? []).map((e: ErrorObject) => `${e.instancePath || '/'} ${e.message ?? ''}`),
+      )
     const data = event.data as { context?: Record<string, unknown>; subject?: Record<string, unknown> }
     if (event.specversion !== '1.0') problems.push('specversion is not 1.0')
     if (data.context?.specversion !== '0.5.1') problems.push('context.specversion is not 0.5.1')

@@ -150,4 +150,23 @@ describe('the promotion worker', () => {
     expect(stage.status.currentPromotion).toBeUndefined()
     expect(stage.status.lastPromotion?.status?.phase).toBe('Failed')
   })
+
+  it('never overlaps Promotions to one Stage: they run one at a time in creation order, whatever the delivery order', async () => {
+    const { db, promotion: first } = await setup(`      - uses: argocd-wait
+        config: {times: 2}`)
+    const second = await promoteToStage({ db, enqueuePromotion: async () => {} }, { project: 'demo', stage: 'test', selector: { freight: 'f'.repeat(40) }, actor: admin, manual: true })
+    const { steps } = recordingSteps()
+    // The later one is delivered first: it must wait for the earlier one.
+    expect(await workPromotion(deps(db, steps, 'w-second'), 'demo', second.metadata.name)).toMatchObject({ done: false, reason: expect.stringContaining(first.metadata.name) })
+    const pending = new Set([first.metadata.name, second.metadata.name])
+    for (let round = 0; pending.size > 0 && round < 20; round++) {
+      await Promise.all([...pending].map(async (name, i) => {
+        const result = await workPromotion(deps(db, steps, `w-${round}-${i}`), 'demo', name)
+        if (result.done) pending.delete(name)
+      }))
+    }
+    const [a, b] = await Promise.all([requirePromotion(db, 'demo', first.metadata.name), requirePromotion(db, 'demo', second.metadata.name)])
+    expect([a.status.phase, b.status.phase]).toEqual(['Succeeded', 'Succeeded'])
+    expect(Date.parse(b.status.startedAt!)).toBeGreaterThanOrEqual(Date.parse(a.status.finishedAt!))
+  })
 })

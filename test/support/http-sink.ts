@@ -42,7 +42,9 @@ function readBody(request: IncomingMessage): Promise<string> {
  * A real HTTP receiver on 127.0.0.1 that records requests, checks HMAC signatures with `secret` (and answers 401
  * to a bad one when `rejectBadSignatures`), and can be told to fail.
  */
-export async function startHttpSink(options: { secret?: string; rejectBadSignatures?: boolean } = {}): Promise<HttpSink> {
+export async function startHttpSink(
+  options: { secret?: string; rejectBadSignatures?: boolean } = {},
+): Promise<HttpSink> {
   const requests: SinkRequest[] = []
   let failuresLeft = 0
   let failStatus = 500
@@ -50,8 +52,12 @@ export async function startHttpSink(options: { secret?: string; rejectBadSignatu
   const server = createServer((req, res) => {
     void readBody(req).then((body) => {
       const headers: Record<string, string> = {}
-      for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value
-      const signatureValid = options.secret === undefined ? undefined : verifySignature(options.secret, body, headers['x-tugboat-signature-256'])
+      for (const [name, value] of Object.entries(req.headers))
+        if (typeof value === 'string') headers[name] = value
+      const signatureValid =
+        options.secret === undefined
+          ? undefined
+          : verifySignature(options.secret, body, headers['x-tugboat-signature-256'])
       let status = 200
       if (options.rejectBadSignatures && signatureValid === false) status = 401
       else if (always !== undefined) status = always
@@ -59,7 +65,15 @@ export async function startHttpSink(options: { secret?: string; rejectBadSignatu
         failuresLeft--
         status = failStatus
       }
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers, body, ...(signatureValid === undefined ? {} : { signatureValid }), status, receivedAt: Date.now() })
+      requests.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers,
+        body,
+        ...(signatureValid === undefined ? {} : { signatureValid }),
+        status,
+        receivedAt: Date.now(),
+      })
       res.writeHead(status, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ ok: status < 300 }))
     })
@@ -84,7 +98,10 @@ export async function startHttpSink(options: { secret?: string; rejectBadSignatu
     async waitFor(predicate, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs
       while (!predicate(requests)) {
-        if (Date.now() > deadline) throw new Error(`http sink: condition not met within ${timeoutMs} ms (${requests.length} request(s) so far)`)
+        if (Date.now() > deadline)
+          throw new Error(
+            `http sink: condition not met within ${timeoutMs} ms (${requests.length} request(s) so far)`,
+          )
         await new Promise((r) => setTimeout(r, 25))
       }
       return requests

@@ -60,7 +60,9 @@ export async function startHTTPServer(options: TestHTTPServerOptions = {}): Prom
       }
       requests.push(recorded)
       const route = routes.get(new URL(recorded.url, 'http://x').pathname)
-      const reply: Reply = route ? await route(recorded, requests.length - 1) : { status: 404, body: 'not found' }
+      const reply: Reply = route
+        ? await route(recorded, requests.length - 1)
+        : { status: 404, body: 'not found' }
       if (reply.hang) return
       const headers: Record<string, string | string[]> = { ...reply.headers }
       let body: string | Buffer = ''

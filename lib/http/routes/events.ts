@@ -32,7 +32,10 @@ function parseJson(text: string, what: string): unknown {
  * Reads one CloudEvent from a request, in structured mode (`Content-Type: application/cloudevents+json`, or JSON
  * with `specversion`) or binary mode (`ce-*` headers, the data in the body).
  */
-export function readCloudEvent(request: { header: (name: string) => string | undefined; text: string }): CloudEvent {
+export function readCloudEvent(request: {
+  header: (name: string) => string | undefined
+  text: string
+}): CloudEvent {
   const contentType = (request.header('content-type') ?? '').toLowerCase()
   if (contentType.startsWith('application/cloudevents-batch+json')) {
     throw new ValidationError('batched CloudEvents are not supported; send one event per request')
@@ -42,7 +45,9 @@ export function readCloudEvent(request: { header: (name: string) => string | und
     return CloudEventSchema.parse(parseJson(request.text, 'the CloudEvent'))
   }
   if (!binary) {
-    throw new ValidationError('send a CloudEvent: structured mode (Content-Type: application/cloudevents+json) or binary mode (ce-specversion, ce-id, ce-source, ce-type headers)')
+    throw new ValidationError(
+      'send a CloudEvent: structured mode (Content-Type: application/cloudevents+json) or binary mode (ce-specversion, ce-id, ce-source, ce-type headers)',
+    )
   }
   const attributes: Record<string, unknown> = {}
   for (const name of ['specversion', 'id', 'source', 'type', 'subject', 'time', 'dataschema']) {
@@ -76,7 +81,10 @@ export function eventRoutes(deps: EventRouteDeps) {
     const project = c.req.param('project')
     requireRole(c.get('actor'), canView(c.get('actor'), project), `view project "${project}"`)
     await requireResource(deps.db, { project, kind: 'Project', name: project })
-    return c.json({ kind: `${EVENT_SUBSCRIPTION_KIND}List`, items: await listResources(deps.db, project, EVENT_SUBSCRIPTION_KIND) })
+    return c.json({
+      kind: `${EVENT_SUBSCRIPTION_KIND}List`,
+      items: await listResources(deps.db, project, EVENT_SUBSCRIPTION_KIND),
+    })
   })
 
   app.get('/:project/event-subscriptions/:name', async (c) => {

@@ -14,7 +14,10 @@ export function webhookRoutes(deps: WebhookDeps) {
   const app = new Hono()
   app.use(
     '*',
-    bodyLimit({ maxSize: MAX_WEBHOOK_BODY_BYTES, onError: (c) => c.json({ error: `request body is over ${MAX_WEBHOOK_BODY_BYTES} bytes` }, 413) }),
+    bodyLimit({
+      maxSize: MAX_WEBHOOK_BODY_BYTES,
+      onError: (c) => c.json({ error: `request body is over ${MAX_WEBHOOK_BODY_BYTES} bytes` }, 413),
+    }),
   )
   app.post('/:type/:hash', async (c) => {
     const body = Buffer.from(await c.req.arrayBuffer())

@@ -86,7 +86,10 @@ export interface FakeGitProvider {
   pulls(repo: string): FakePull[]
   pull(repo: string, number: number): FakePull
   /** Opens a pull request directly, as a user would in the web UI. */
-  openPull(repo: string, opts: { head: string; base: string; title?: string; body?: string }): Promise<FakePull>
+  openPull(
+    repo: string,
+    opts: { head: string; base: string; title?: string; body?: string },
+  ): Promise<FakePull>
   /** Merges a pull request as a user would; returns the commit now at the head of the base branch. */
   mergePull(repo: string, number: number, opts?: { style?: MergeStyle }): Promise<string>
   /** Closes a pull request without merging it. */
@@ -175,7 +178,15 @@ export class FakeStore {
 
   newPull(
     repo: RepoState,
-    o: { head: string; base: string; headSHA: string; baseSHA: string; title: string; body: string; draft?: boolean },
+    o: {
+      head: string
+      base: string
+      headSHA: string
+      baseSHA: string
+      title: string
+      body: string
+      draft?: boolean
+    },
   ): FakePull {
     const pull: FakePull = {
       id: this.nextId++,
@@ -317,7 +328,11 @@ export async function serve(opts: ServeOptions): Promise<{ url: string; close():
         (reply) => send(res, reply),
         (error: unknown) => {
           if (error instanceof FakeHttpError) send(res, { status: error.status, body: error.body })
-          else send(res, { status: 500, body: { message: error instanceof Error ? error.message : String(error) } })
+          else
+            send(res, {
+              status: 500,
+              body: { message: error instanceof Error ? error.message : String(error) },
+            })
         },
       )
     })
@@ -376,7 +391,10 @@ export function paginate<T>(
   baseURL: string,
   opts: { sizeParam: string; defaultSize: number; maxSize: number },
 ): { page: T[]; headers: Record<string, string> } {
-  const size = Math.min(Number(request.query.get(opts.sizeParam) ?? opts.defaultSize) || opts.defaultSize, opts.maxSize)
+  const size = Math.min(
+    Number(request.query.get(opts.sizeParam) ?? opts.defaultSize) || opts.defaultSize,
+    opts.maxSize,
+  )
   const pageNo = Math.max(Number(request.query.get('page') ?? 1) || 1, 1)
   const page = items.slice((pageNo - 1) * size, pageNo * size)
   const last = Math.max(Math.ceil(items.length / size), 1)
@@ -435,9 +453,18 @@ export function controls(
       const headSHA = await store.branchSHA(state, o.head)
       const baseSHA = await store.branchSHA(state, o.base)
       if (!headSHA || !baseSHA) throw new Error(`fake: ${repo} lacks branch ${headSHA ? o.base : o.head}`)
-      return { ...store.newPull(state, { ...o, headSHA, baseSHA, title: o.title ?? `Merge ${o.head}`, body: o.body ?? '' }) }
+      return {
+        ...store.newPull(state, {
+          ...o,
+          headSHA,
+          baseSHA,
+          title: o.title ?? `Merge ${o.head}`,
+          body: o.body ?? '',
+        }),
+      }
     },
-    mergePull: (repo, number, o) => store.merge(store.mustRepo(repo), mustPull(repo, number), o?.style ?? 'merge'),
+    mergePull: (repo, number, o) =>
+      store.merge(store.mustRepo(repo), mustPull(repo, number), o?.style ?? 'merge'),
     closePull: (repo, number) => store.closePull(mustPull(repo, number)),
     setPull: (repo, number, patch) => void Object.assign(mustPull(repo, number), patch),
   }

@@ -109,7 +109,8 @@ describe('GitHub fake', () => {
 
   it('filters the list by owner:branch head (a bare branch is ignored) and base', async () => {
     const list = async (query: string) =>
-      ((await call(fake, 'GET', `/repos/acme/app/pulls?${query}`, { headers: auth })).body as unknown[]).length
+      ((await call(fake, 'GET', `/repos/acme/app/pulls?${query}`, { headers: auth })).body as unknown[])
+        .length
     expect(await list('state=open&head=acme:feature&base=main')).toBe(1)
     expect(await list('state=open&head=acme:other')).toBe(0)
     expect(await list('state=open&head=other')).toBe(1)
@@ -119,7 +120,10 @@ describe('GitHub fake', () => {
   it('merges with PUT …/merge, refusing what GitHub refuses with 405', async () => {
     fake.setPull('acme/app', 1, { readiness: 'blocked' })
     const blocked = await call(fake, 'PUT', '/repos/acme/app/pulls/1/merge', { headers: auth, body: {} })
-    expect(blocked).toMatchObject({ status: 405, body: { message: expect.stringMatching(/approving review/) } })
+    expect(blocked).toMatchObject({
+      status: 405,
+      body: { message: expect.stringMatching(/approving review/) },
+    })
     const badMethod = await call(fake, 'PUT', '/repos/acme/app/pulls/1/merge', {
       headers: auth,
       body: { merge_method: 'octopus' },
@@ -130,15 +134,27 @@ describe('GitHub fake', () => {
       headers: auth,
       body: { merge_method: 'squash' },
     })
-    expect(merged).toMatchObject({ status: 200, body: { merged: true, message: 'Pull Request successfully merged' } })
+    expect(merged).toMatchObject({
+      status: 200,
+      body: { merged: true, message: 'Pull Request successfully merged' },
+    })
     const after = await call(fake, 'GET', '/repos/acme/app/pulls/1', { headers: auth })
-    expect(after.body).toMatchObject({ state: 'closed', merged: true, merge_commit_sha: fake.pull('acme/app', 1).mergeCommitSHA })
+    expect(after.body).toMatchObject({
+      state: 'closed',
+      merged: true,
+      merge_commit_sha: fake.pull('acme/app', 1).mergeCommitSHA,
+    })
     const again = await call(fake, 'PUT', '/repos/acme/app/pulls/1/merge', { headers: auth, body: {} })
     expect(again.status).toBe(405)
   })
 
   it('paginates with a Link header', async () => {
-    fake.addRepo('acme/many', { branches: { main: SHA_MAIN, ...Object.fromEntries([...Array(5)].map((_, i) => [`b${i}`, SHA_FEATURE])) } })
+    fake.addRepo('acme/many', {
+      branches: {
+        main: SHA_MAIN,
+        ...Object.fromEntries([...Array(5)].map((_, i) => [`b${i}`, SHA_FEATURE])),
+      },
+    })
     for (let i = 0; i < 5; i++) await fake.openPull('acme/many', { head: `b${i}`, base: 'main' })
     const first = await call(fake, 'GET', '/repos/acme/many/pulls?per_page=2', { headers: auth })
     expect(first.body).toHaveLength(2)
@@ -157,7 +173,9 @@ describe('GitLab fake', () => {
   afterAll(() => fake.close())
 
   it('answers 401 for a bad PRIVATE-TOKEN and 404 for an unknown project', async () => {
-    const unauthorized = await call(fake, 'GET', `${project}/merge_requests`, { headers: { 'private-token': 'x' } })
+    const unauthorized = await call(fake, 'GET', `${project}/merge_requests`, {
+      headers: { 'private-token': 'x' },
+    })
     expect(unauthorized).toMatchObject({ status: 401, body: { message: '401 Unauthorized' } })
     const unknown = await call(fake, 'GET', `/projects/${encodeURIComponent('group/nope')}/merge_requests`, {
       headers: auth,
@@ -181,7 +199,13 @@ describe('GitLab fake', () => {
     expect(missing).toMatchObject({ status: 422, body: { message: ['Source branch "nope" does not exist'] } })
     const created = await call(fake, 'POST', `${project}/merge_requests`, {
       headers: auth,
-      body: { source_branch: 'feature', target_branch: 'main', title: 'Promote', description: 'd', labels: 'a,b' },
+      body: {
+        source_branch: 'feature',
+        target_branch: 'main',
+        title: 'Promote',
+        description: 'd',
+        labels: 'a,b',
+      },
     })
     expect(created).toMatchObject({
       status: 201,
@@ -212,12 +236,20 @@ describe('GitLab fake', () => {
     const early = await call(fake, 'PUT', `${project}/merge_requests/1/merge`, { headers: auth, body: {} })
     expect(early.status).toBe(405)
     fake.setPull('group/sub/app', 1, { readiness: 'conflict' })
-    expect((await call(fake, 'PUT', `${project}/merge_requests/1/merge`, { headers: auth, body: {} })).status).toBe(406)
+    expect(
+      (await call(fake, 'PUT', `${project}/merge_requests/1/merge`, { headers: auth, body: {} })).status,
+    ).toBe(406)
     fake.setPull('group/sub/app', 1, { readiness: 'ready' })
-    const bad = await call(fake, 'PUT', `${project}/merge_requests/1/merge`, { headers: auth, body: { squash: 'yes' } })
+    const bad = await call(fake, 'PUT', `${project}/merge_requests/1/merge`, {
+      headers: auth,
+      body: { squash: 'yes' },
+    })
     expect(bad).toMatchObject({ status: 400, body: { error: 'squash is invalid' } })
     const merged = await call(fake, 'PUT', `${project}/merge_requests/1/merge`, { headers: auth, body: {} })
-    expect(merged).toMatchObject({ status: 200, body: { state: 'merged', detailed_merge_status: 'not_open' } })
+    expect(merged).toMatchObject({
+      status: 200,
+      body: { state: 'merged', detailed_merge_status: 'not_open' },
+    })
     expect(merged.body).toMatchObject({ merge_commit_sha: fake.pull('group/sub/app', 1).mergeCommitSHA })
   })
 })
@@ -232,14 +264,17 @@ describe('Gitea fake', () => {
   afterAll(() => fake.close())
 
   it('answers 401 for a bad token and 404 for an unknown repository', async () => {
-    expect((await call(fake, 'GET', '/repos/acme/app/pulls', { headers: { authorization: 'token x' } })).status).toBe(
-      401,
-    )
+    expect(
+      (await call(fake, 'GET', '/repos/acme/app/pulls', { headers: { authorization: 'token x' } })).status,
+    ).toBe(401)
     expect((await call(fake, 'GET', '/repos/acme/nope/pulls', { headers: auth })).status).toBe(404)
   })
 
   it('validates bodies as Gitea binding does (422 "[Field]: Rule")', async () => {
-    const res = await call(fake, 'POST', '/repos/acme/app/pulls', { headers: auth, body: { head: 'feature', base: 'main' } })
+    const res = await call(fake, 'POST', '/repos/acme/app/pulls', {
+      headers: auth,
+      body: { head: 'feature', base: 'main' },
+    })
     expect(res).toMatchObject({ status: 422, body: { message: '[Title]: Required' } })
   })
 
@@ -259,13 +294,22 @@ describe('Gitea fake', () => {
       body: { head: 'feature', base: 'main', title: 'again' },
     })
     expect(duplicate.status).toBe(409)
-    const badStyle = await call(fake, 'POST', '/repos/acme/app/pulls/1/merge', { headers: auth, body: { Do: 'octopus' } })
+    const badStyle = await call(fake, 'POST', '/repos/acme/app/pulls/1/merge', {
+      headers: auth,
+      body: { Do: 'octopus' },
+    })
     expect(badStyle).toMatchObject({ status: 422, body: { message: '[Do]: In' } })
-    const merged = await call(fake, 'POST', '/repos/acme/app/pulls/1/merge', { headers: auth, body: { Do: 'merge' } })
+    const merged = await call(fake, 'POST', '/repos/acme/app/pulls/1/merge', {
+      headers: auth,
+      body: { Do: 'merge' },
+    })
     expect(merged.status).toBe(200)
     const after = await call(fake, 'GET', '/repos/acme/app/pulls/1', { headers: auth })
     expect(after.body).toMatchObject({ state: 'closed', merged: true })
-    expect((await call(fake, 'POST', '/repos/acme/app/pulls/1/merge', { headers: auth, body: { Do: 'merge' } })).status).toBe(405)
+    expect(
+      (await call(fake, 'POST', '/repos/acme/app/pulls/1/merge', { headers: auth, body: { Do: 'merge' } }))
+        .status,
+    ).toBe(405)
   })
 })
 

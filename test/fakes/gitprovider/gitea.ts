@@ -54,7 +54,13 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
   const requests: FakeRequest[] = []
   let base = ''
   const swagger = () => `${base}/api/swagger`
-  const user = { id: 1, login: 'tugboat-bot', full_name: 'Tugboat Bot', email: 'bot@example.com', username: 'tugboat-bot' }
+  const user = {
+    id: 1,
+    login: 'tugboat-bot',
+    full_name: 'Tugboat Bot',
+    email: 'bot@example.com',
+    username: 'tugboat-bot',
+  }
 
   const fail = (status: number, message: string) => new FakeHttpError(status, { message, url: swagger() })
 
@@ -77,7 +83,13 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
       ref,
       sha,
       repo_id: 1,
-      repo: { id: 1, owner: { id: 2, login: owner, username: owner }, name, full_name: repo.name, private: true },
+      repo: {
+        id: 1,
+        owner: { id: 2, login: owner, username: owner },
+        name,
+        full_name: repo.name,
+        private: true,
+      },
     }
   }
 
@@ -123,13 +135,13 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
 
   function findRepo(owner: string | undefined, name: string | undefined): RepoState {
     const repo = store.repo(`${decodeURIComponent(owner ?? '')}/${decodeURIComponent(name ?? '')}`)
-    if (!repo) throw fail(404, 'The target couldn\'t be found.')
+    if (!repo) throw fail(404, "The target couldn't be found.")
     return repo
   }
 
   function findPull(repo: RepoState, index: string): FakePull {
     const pull = store.pull(repo, Number(index))
-    if (!pull) throw fail(404, 'The target couldn\'t be found.')
+    if (!pull) throw fail(404, "The target couldn't be found.")
     return pull
   }
 
@@ -156,7 +168,11 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
       const repo = findRepo(match[1], match[2])
       if (request.method === 'GET') {
         const labels = [...repo.labels.keys()].map((name) => labelJSON(repo, name))
-        const { page, headers } = paginate(labels, request, base, { sizeParam: 'limit', defaultSize: 30, maxSize: 50 })
+        const { page, headers } = paginate(labels, request, base, {
+          sizeParam: 'limit',
+          defaultSize: 30,
+          maxSize: 50,
+        })
         return { status: 200, headers, body: page }
       }
     } else {
@@ -182,7 +198,11 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
     const pulls = repo.pulls
       .filter((p) => state === 'all' || p.state === state)
       .sort((a, b) => b.number - a.number)
-    const { page, headers } = paginate(pulls, request, base, { sizeParam: 'limit', defaultSize: 30, maxSize: 50 })
+    const { page, headers } = paginate(pulls, request, base, {
+      sizeParam: 'limit',
+      defaultSize: 30,
+      maxSize: 50,
+    })
     return { status: 200, headers, body: page.map((p) => pullJSON(repo, p)) }
   }
 
@@ -190,8 +210,10 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
     const body = validate(CreateSchema, request)
     const headSHA = await store.branchSHA(repo, body.head)
     const baseSHA = await store.branchSHA(repo, body.base)
-    if (!headSHA || !baseSHA) throw fail(404, 'The target couldn\'t be found.')
-    const existing = repo.pulls.find((p) => p.state === 'open' && p.head === body.head && p.base === body.base)
+    if (!headSHA || !baseSHA) throw fail(404, "The target couldn't be found.")
+    const existing = repo.pulls.find(
+      (p) => p.state === 'open' && p.head === body.head && p.base === body.base,
+    )
     if (existing) {
       throw fail(
         409,
@@ -266,7 +288,12 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
     throw fail(422, `[${field}]: ${rule}`)
   }
 
-  const server = await serve({ apiPrefix: '/api/v1', route, requests, ...(opts.git ? { git: opts.git } : {}) })
+  const server = await serve({
+    apiPrefix: '/api/v1',
+    route,
+    requests,
+    ...(opts.git ? { git: opts.git } : {}),
+  })
   base = server.url
   return controls(store, {
     url: server.url,

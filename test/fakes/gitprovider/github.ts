@@ -46,7 +46,10 @@ const MergeSchema = z.object({
   merge_method: z.enum(['merge', 'squash', 'rebase']).optional(),
 })
 
-const LabelsSchema = z.union([z.object({ labels: z.array(z.string().min(1)).min(1) }), z.array(z.string().min(1)).min(1)])
+const LabelsSchema = z.union([
+  z.object({ labels: z.array(z.string().min(1)).min(1) }),
+  z.array(z.string().min(1)).min(1),
+])
 
 /** Starts a fake GitHub API on 127.0.0.1: API under `/api/v3`, git proxied to `opts.git` when given. */
 export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<FakeGitProvider> {
@@ -204,7 +207,11 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
     }
     if (baseBranch) pulls = pulls.filter((p) => p.base === baseBranch)
     pulls = [...pulls].sort((a, b) => b.number - a.number)
-    const { page, headers } = paginate(pulls, request, base, { sizeParam: 'per_page', defaultSize: 30, maxSize: 100 })
+    const { page, headers } = paginate(pulls, request, base, {
+      sizeParam: 'per_page',
+      defaultSize: 30,
+      maxSize: 100,
+    })
     return { status: 200, headers, body: page.map((p) => pullJSON(repo, p, false)) }
   }
 
@@ -222,12 +229,20 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
     const owner = repo.name.split('/')[0] ?? ''
     if (repo.pulls.some((p) => p.state === 'open' && p.head === headRef && p.base === body.base)) {
       throw validationFailed([
-        { resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${headRef}.` },
+        {
+          resource: 'PullRequest',
+          code: 'custom',
+          message: `A pull request already exists for ${owner}:${headRef}.`,
+        },
       ])
     }
     if (headSHA === baseSHA || (await baseContains(repo, baseSHA!, headSHA!))) {
       throw validationFailed([
-        { resource: 'PullRequest', code: 'custom', message: `No commits between ${body.base} and ${headRef}` },
+        {
+          resource: 'PullRequest',
+          code: 'custom',
+          message: `No commits between ${body.base} and ${headRef}`,
+        },
       ])
     }
     const pull = store.newPull(repo, {
@@ -284,7 +299,12 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
     }
   }
 
-  const server = await serve({ apiPrefix: '/api/v3', route, requests, ...(opts.git ? { git: opts.git } : {}) })
+  const server = await serve({
+    apiPrefix: '/api/v3',
+    route,
+    requests,
+    ...(opts.git ? { git: opts.git } : {}),
+  })
   base = server.url
   return controls(store, {
     url: server.url,
@@ -315,7 +335,11 @@ function mergeableState(pull: FakePull): string {
 function authenticate(request: FakeRequest, token: string): void {
   const header = request.headers.authorization
   if (!header) {
-    throw new FakeHttpError(401, { message: 'Requires authentication', documentation_url: DOCS, status: '401' })
+    throw new FakeHttpError(401, {
+      message: 'Requires authentication',
+      documentation_url: DOCS,
+      status: '401',
+    })
   }
   const match = /^(?:Bearer|token)\s+(.+)$/i.exec(header)
   if (!match || match[1] !== token) {
@@ -328,11 +352,20 @@ function notFound(): FakeHttpError {
 }
 
 function invalid(detail: string): FakeHttpError {
-  return new FakeHttpError(422, { message: `Invalid request.\n\n${detail}`, documentation_url: DOCS, status: '422' })
+  return new FakeHttpError(422, {
+    message: `Invalid request.\n\n${detail}`,
+    documentation_url: DOCS,
+    status: '422',
+  })
 }
 
 function validationFailed(errors: Array<Record<string, string>>): FakeHttpError {
-  return new FakeHttpError(422, { message: 'Validation Failed', errors, documentation_url: DOCS, status: '422' })
+  return new FakeHttpError(422, {
+    message: 'Validation Failed',
+    errors,
+    documentation_url: DOCS,
+    status: '422',
+  })
 }
 
 function validate<T>(schema: z.ZodType<T>, request: FakeRequest): T {

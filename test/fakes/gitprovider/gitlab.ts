@@ -87,7 +87,12 @@ export async function startGitLabFake(opts: FakeProviderOptions = {}): Promise<F
       work_in_progress: mr.draft,
       milestone: null,
       merge_when_pipeline_succeeds: false,
-      merge_status: detailed === 'mergeable' ? 'can_be_merged' : detailed === 'conflict' ? 'cannot_be_merged' : 'checking',
+      merge_status:
+        detailed === 'mergeable'
+          ? 'can_be_merged'
+          : detailed === 'conflict'
+            ? 'cannot_be_merged'
+            : 'checking',
       detailed_merge_status: detailed,
       sha: mr.headSHA,
       merge_commit_sha: mr.merged ? (mr.mergeCommitSHA ?? null) : null,
@@ -98,7 +103,12 @@ export async function startGitLabFake(opts: FakeProviderOptions = {}): Promise<F
       reference: `!${mr.number}`,
       references: { short: `!${mr.number}`, relative: `!${mr.number}`, full: `${repo.name}!${mr.number}` },
       web_url: `${base}/${repo.name}/-/merge_requests/${mr.number}`,
-      time_stats: { time_estimate: 0, total_time_spent: 0, human_time_estimate: null, human_total_time_spent: null },
+      time_stats: {
+        time_estimate: 0,
+        total_time_spent: 0,
+        human_time_estimate: null,
+        human_total_time_spent: null,
+      },
       squash: false,
       squash_on_merge: false,
       task_completion_status: { count: 0, completed_count: 0 },
@@ -160,7 +170,11 @@ export async function startGitLabFake(opts: FakeProviderOptions = {}): Promise<F
         )
       })
       .sort((a, b) => b.number - a.number)
-    const { page, headers } = paginate(mrs, request, base, { sizeParam: 'per_page', defaultSize: 20, maxSize: 100 })
+    const { page, headers } = paginate(mrs, request, base, {
+      sizeParam: 'per_page',
+      defaultSize: 20,
+      maxSize: 100,
+    })
     const size = Math.min(Number(request.query.get('per_page') ?? 20) || 20, 100)
     const pageNo = Math.max(Number(request.query.get('page') ?? 1) || 1, 1)
     const totalPages = Math.max(Math.ceil(mrs.length / size), 1)
@@ -183,8 +197,10 @@ export async function startGitLabFake(opts: FakeProviderOptions = {}): Promise<F
     const body = validate(CreateSchema, request)
     const headSHA = await store.branchSHA(repo, body.source_branch)
     const baseSHA = await store.branchSHA(repo, body.target_branch)
-    if (!headSHA) throw new FakeHttpError(422, { message: [`Source branch "${body.source_branch}" does not exist`] })
-    if (!baseSHA) throw new FakeHttpError(422, { message: [`Target branch "${body.target_branch}" does not exist`] })
+    if (!headSHA)
+      throw new FakeHttpError(422, { message: [`Source branch "${body.source_branch}" does not exist`] })
+    if (!baseSHA)
+      throw new FakeHttpError(422, { message: [`Target branch "${body.target_branch}" does not exist`] })
     if (body.source_branch === body.target_branch) {
       throw new FakeHttpError(422, { message: ["You can't use same project/branch for source and target"] })
     }
@@ -231,7 +247,12 @@ export async function startGitLabFake(opts: FakeProviderOptions = {}): Promise<F
     return { status: 200, body: mrJSON(repo, mr) }
   }
 
-  const server = await serve({ apiPrefix: '/api/v4', route, requests, ...(opts.git ? { git: opts.git } : {}) })
+  const server = await serve({
+    apiPrefix: '/api/v4',
+    route,
+    requests,
+    ...(opts.git ? { git: opts.git } : {}),
+  })
   base = server.url
   return controls(store, {
     url: server.url,
@@ -268,7 +289,8 @@ function authenticate(request: FakeRequest, token: string): void {
 
 function validate<T>(schema: z.ZodType<T>, request: FakeRequest): T {
   const raw = request.body === '' ? {} : jsonBody(request)
-  if (raw === undefined) throw new FakeHttpError(400, { error: 'The provided content-type is not supported.' })
+  if (raw === undefined)
+    throw new FakeHttpError(400, { error: 'The provided content-type is not supported.' })
   const parsed = schema.safeParse(raw)
   if (parsed.success) return parsed.data
   // Grape names every failing parameter: "source_branch is missing, title is empty".

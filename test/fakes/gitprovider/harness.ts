@@ -1,7 +1,13 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { FreightCollection, RepoCredentials, Step, StepContext, StepResult } from '../../../lib/steps/types.js'
+import type {
+  FreightCollection,
+  RepoCredentials,
+  Step,
+  StepContext,
+  StepResult,
+} from '../../../lib/steps/types.js'
 
 /** Runs steps one after another in one workspace, as the engine does: outputs by alias, `state` handed back. */
 export interface StepHarness {
@@ -46,7 +52,8 @@ export function stepHarness(opts: StepHarnessOptions = {}): StepHarness {
         freight: opts.freight ?? { items: {} },
         outputs,
         ...(saved ? { state: saved } : {}),
-        credentials: async (_type, repoURL) => (typeof opts.creds === 'function' ? opts.creds(repoURL) : opts.creds),
+        credentials: async (_type, repoURL) =>
+          typeof opts.creds === 'function' ? opts.creds(repoURL) : opts.creds,
         log: (line) => logs.push(`${as}: ${line}`),
         startedAt: new Date('2025-01-01T00:00:00Z'),
       }

@@ -14,7 +14,7 @@ import { buildFunctions, repoRoot, requiredFunctions } from './build.js'
 
 const run = promisify(execFile)
 
-type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any -- CloudFormation templates are untyped JSON
+type Json = any  
 interface Packaged {
   dir: string
   template: Json

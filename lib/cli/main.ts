@@ -43,10 +43,11 @@ function client() {
   return apiClient(loadCliConfig())
 }
 
-function resultLine(result: Record<string, any>, verb: string): string {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
-  const manifest =
-    result.createdResourceManifest ?? result.updatedResourceManifest ?? result.deletedResourceManifest
+type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string } }
+type ApplyResult = { createdResourceManifest?: Manifest; updatedResourceManifest?: Manifest; deletedResourceManifest?: Manifest; error?: string }
+
+function resultLine(result: ApplyResult, verb: string): string {
+  const manifest = result.createdResourceManifest ?? result.updatedResourceManifest ?? result.deletedResourceManifest
   if (!manifest) return `error: ${result.error}`
   const group = String(manifest.apiVersion).includes('/')
     ? `.${String(manifest.apiVersion).split('/')[0]}`
@@ -98,7 +99,7 @@ export function buildProgram(
         upsert: 'true',
         ...(opts.project ? { project: opts.project } : {}),
       })
-      const { results } = await client().request<{ results: Array<Record<string, unknown>> }>(
+      const { results } = await client().request<{ results: ApplyResult[] }>(
         'PUT',
         `/v1beta1/resources?${query}`,
         { text },
@@ -111,7 +112,7 @@ export function buildProgram(
     async (opts: { filename: string[]; recursive: boolean; project?: string }) => {
       const text = readManifestSources(opts.filename, opts.recursive)
       const query = new URLSearchParams(opts.project ? { project: opts.project } : {})
-      const { results } = await client().request<{ results: Array<Record<string, unknown>> }>(
+      const { results } = await client().request<{ results: ApplyResult[] }>(
         'DELETE',
         `/v1beta1/resources?${query}`,
         { text },

@@ -1,6 +1,8 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs'
+import { messageOf } from '../errors.js'
 import type { Db } from '../store/client.js'
 import { writeAll, type TransactItem } from '../store/resources.js'
+import { loadEventsConfig } from './config.js'
 import { deleteOutboxEntry, outboxPut, pendingOutbox } from './store.js'
 import { CloudEventSchema, type CloudEvent } from './types.js'
 
@@ -83,4 +85,24 @@ export async function publishEvents(
       queueUrl: deps.queueUrl,
       ...(deps.log ? { log: deps.log } : {}),
     })
+}
+
+/**
+ * Best-effort relay after a write: sends pending outbox entries when TUGBOAT_EVENTS_QUEUE_URL is set, and never
+ * throws (whatever it misses, the next call — at the latest the reconcile schedule's — relays).
+ */
+export async function relayPending(deps: {
+  db: Db
+  sqs: SQSClient
+  log?: (line: string) => void
+  env?: NodeJS.ProcessEnv
+}): Promise<{ sent: number; failed: number } | undefined> {
+  const queueUrl = loadEventsConfig(deps.env).TUGBOAT_EVENTS_QUEUE_URL
+  if (!queueUrl) return undefined
+  try {
+    return await relayOutbox({ db: deps.db, sqs: deps.sqs, queueUrl, ...(deps.log ? { log: deps.log } : {}) })
+  } catch (error) {
+    deps.log?.(`outbox relay failed (retried on the next relay): ${messageOf(error)}`)
+    return undefined
+  }
 }

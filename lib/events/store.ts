@@ -235,7 +235,7 @@ export async function getWebhookRoute(
   return Item ? RouteSchema.parse(Item) : undefined
 }
 
-/** Replaces a project's webhook routes with `routes` (path → receiver name). */
+/** Replaces a project's webhook routes with `routes` (path → receiver name). Writes nothing when they are unchanged. */
 export async function replaceWebhookRoutes(
   db: Db,
   project: string,
@@ -245,8 +245,10 @@ export async function replaceWebhookRoutes(
     new GetCommand({ TableName: db.table, Key: eventKeys.webhookRouteList(project), ConsistentRead: true }),
   )
   const previous = Item ? RouteListSchema.parse(Item).paths : []
+  const known = new Set(previous)
   const wanted = new Set(routes.map((r) => r.path))
-  for (const route of routes) {
+  // The list is written last, so a path on it has its route item; only new paths are written (cheap to repeat).
+  for (const route of routes.filter((r) => !known.has(r.path))) {
     await db.doc.send(
       new PutCommand({
         TableName: db.table,
@@ -275,6 +277,8 @@ export async function replaceWebhookRoutes(
       if (!isConditionFailure(error)) throw error
     }
   }
+  const unchanged = previous.length === wanted.size && previous.every((p) => wanted.has(p))
+  if (unchanged) return
   await db.doc.send(
     new PutCommand({
       TableName: db.table,

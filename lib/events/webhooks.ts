@@ -4,6 +4,7 @@
  * and providers that sign (GitHub, Gitea) or send a token (GitLab, Harbor) are checked as well.
  */
 import { createHash } from 'node:crypto'
+import { isDeepStrictEqual } from 'node:util'
 import { z } from 'zod'
 import { evaluate, evaluateTemplate } from '../expressions/index.js'
 import { messageOf } from '../errors.js'
@@ -187,7 +188,8 @@ export async function syncWebhookReceivers(
       now,
     )
     const next = { ...status, webhookReceivers: details.receivers, conditions }
-    if (JSON.stringify(next) === JSON.stringify(current.status)) return undefined
+    // DynamoDB does not keep map key order: compare by value.
+    if (isDeepStrictEqual(next, current.status)) return undefined
     return { ...current, status: next }
   })
   return details

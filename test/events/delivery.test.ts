@@ -3,7 +3,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { promotionEvent, promotionFinishedEvents } from '../../lib/events/builders.js'
 import { createDeliverHandler } from '../../lib/events/deliver.js'
-import { outboxItem, relayOutbox } from '../../lib/events/outbox.js'
+import { outboxItem, relayOutbox, relayPending } from '../../lib/events/outbox.js'
 import { eventKeys, getDelivery } from '../../lib/events/store.js'
 import { EVENT_TYPES, type CloudEvent } from '../../lib/events/types.js'
 import { localContext } from '../../lib/local/queue-consumer.js'
@@ -357,5 +357,33 @@ describe('outbound events: outbox → SQS → deliver → subscribers', () => {
       state: 'failed',
       error: 'Secret "absent" (secretRef) not found in project "guestbook"',
     })
+  })
+
+  it('relayPending relays only when the events queue is configured, and never throws', async () => {
+    const stack = await eventsStack()
+    const event = promotionEvent('created', {
+      project,
+      stage: 'prod',
+      freight,
+      promotion: { name: 'prod.y', phase: 'Pending' },
+    })
+    await writeAll(stack.db, [outboxItem(stack.db, event)], 'conflict')
+    await expect(relayPending({ db: stack.db, sqs: stack.sqs, env: {} })).resolves.toBeUndefined()
+    const lines: string[] = []
+    await expect(
+      relayPending({
+        db: stack.db,
+        sqs: stack.sqs,
+        env: { TUGBOAT_EVENTS_QUEUE_URL: `${stack.queues.events}-missing` },
+        log: (l) => lines.push(l),
+      }),
+    ).resolves.toBeUndefined()
+    expect(lines.join('\n')).toContain('outbox relay failed')
+    await expect(
+      relayPending({ db: stack.db, sqs: stack.sqs, env: { TUGBOAT_EVENTS_QUEUE_URL: stack.queues.events } }),
+    ).resolves.toEqual({ sent: 1, failed: 0 })
+    expect(
+      (await peekQueue(stack.sqs, stack.queues.events)).map((b) => (JSON.parse(b) as CloudEvent).id),
+    ).toEqual([event.id])
   })
 })

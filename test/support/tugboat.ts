@@ -54,7 +54,7 @@ export async function startTugboat(env: Record<string, string> = {}, options: { 
       : consumeQueue({ sqs, queueUrl: queues.promotions, queueArn: Attributes!.QueueArn!, handler: promote, functionName: 'promote', onError: (e) => errors.push(e) })
   const url = `http://127.0.0.1:${port}`
 
-  const api = async <T = any>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: T }> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const api = async <T = any>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: T }> => {  
     const response = await fetch(`${url}${path}`, {
       method,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },

@@ -1,6 +1,12 @@
 import { createHash, createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { receiverPath, syncWebhookRoutes, webhookReceiverDetails } from '../../events/webhooks.js'
+import {
+  receiverPath,
+  syncWebhookReceivers,
+  syncWebhookRoutes,
+  webhookReceiverDetails,
+} from '../../events/webhooks.js'
+import { getResource } from '../../store/resources.js'
 import { eventsApp, projectYaml } from '../../../test/events/app.js'
 
 const project = 'guestbook'
@@ -88,6 +94,19 @@ describe('webhook receiver URLs', () => {
     expect(receiverPath(project, 'github', 'gh', ['gh-s3cret'])).toBe(`/webhooks/github/${expected}`)
     expect(JSON.stringify(receivers)).not.toContain('s3cret')
     await expect(webhookReceiverDetails(deps, project)).resolves.toMatchObject({ problems: [] })
+  })
+
+  it("are recorded in the ProjectConfig's status, written only when they change", async () => {
+    const { deps, db, receivers } = await setUp()
+    await syncWebhookReceivers(deps, project, 'https://tugboat.example.com')
+    const first = await getResource(db, { project, kind: 'ProjectConfig', name: project })
+    expect(first?.status).toMatchObject({
+      webhookReceivers: receivers,
+      conditions: [{ type: 'WebhookReceiversReady', status: 'True', message: '7 webhook receiver(s) ready' }],
+    })
+    await syncWebhookReceivers(deps, project, 'https://tugboat.example.com')
+    const again = await getResource(db, { project, kind: 'ProjectConfig', name: project })
+    expect(again?.metadata.resourceVersion).toBe(first?.metadata.resourceVersion)
   })
 
   it('report receivers whose Secret is missing', async () => {

@@ -4,7 +4,12 @@
  */
 import { execFileSync } from 'node:child_process'
 
-const scripts = ['bench/discovery/selection.ts', 'bench/discovery/requests.ts', 'bench/promotion/seed-pipeline.ts', 'bench/bundles.ts']
+const scripts = [
+  'bench/discovery/selection.ts',
+  'bench/discovery/requests.ts',
+  'bench/promotion/seed-pipeline.ts',
+  'bench/bundles.ts',
+]
 execFileSync('npx', ['tsx', 'infra/build.ts'], { stdio: 'inherit' })
 for (const script of scripts) {
   console.log(`\n### ${script}\n`)

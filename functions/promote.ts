@@ -12,7 +12,8 @@ import { promotionStepDeps, afterPromotionFinished } from '../lib/runtime/servic
 /** Progress lines; TUGBOAT_LOG_FILE also appends them to a file (handy in tests, where console output is buffered). */
 function log(line: string): void {
   console.log(line)
-  if (process.env.TUGBOAT_LOG_FILE) appendFileSync(process.env.TUGBOAT_LOG_FILE, `${new Date().toISOString()} ${line}\n`)
+  if (process.env.TUGBOAT_LOG_FILE)
+    appendFileSync(process.env.TUGBOAT_LOG_FILE, `${new Date().toISOString()} ${line}\n`)
 }
 
 let outboundFetch: typeof fetch | undefined
@@ -43,7 +44,9 @@ export async function main(event: SQSEvent, context: Context) {
         remainingMs: () => context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
         log: (line) => log(line),
         afterFinish: (project, promotion) => afterPromotionFinished(ctx, project, promotion),
-        ...(process.env.TUGBOAT_LEASE_SECONDS ? { leaseMs: Number(process.env.TUGBOAT_LEASE_SECONDS) * 1000 } : {}),
+        ...(process.env.TUGBOAT_LEASE_SECONDS
+          ? { leaseMs: Number(process.env.TUGBOAT_LEASE_SECONDS) * 1000 }
+          : {}),
       },
       message.project,
       message.promotion,
@@ -51,7 +54,11 @@ export async function main(event: SQSEvent, context: Context) {
     if (!result.done) {
       const seconds = Math.min(43_200, Math.max(0, Math.ceil(result.retryAfterMs / 1000)))
       await ctx.sqs.send(
-        new ChangeMessageVisibilityCommand({ QueueUrl: ctx.config.TUGBOAT_PROMOTIONS_QUEUE_URL!, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }),
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: ctx.config.TUGBOAT_PROMOTIONS_QUEUE_URL!,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
       )
       throw new NotYetDone(`${message.promotion}: ${result.reason}; back in ${seconds}s`)
     }

@@ -14,7 +14,7 @@ import { buildFunctions, repoRoot, requiredFunctions } from './build.js'
 
 const run = promisify(execFile)
 
-type Json = any  
+type Json = any
 interface Packaged {
   dir: string
   template: Json

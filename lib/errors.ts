@@ -36,7 +36,10 @@ export class TugboatError extends Error {
 /** Bad input: names the field path and the reason. HTTP 400. */
 export class ValidationError extends TugboatError {
   constructor(message: string, options: TugboatErrorOptions & { path?: string } = {}) {
-    super('validation', message, { ...options, data: { ...options.data, ...(options.path ? { path: options.path } : {}) } })
+    super('validation', message, {
+      ...options,
+      data: { ...options.data, ...(options.path ? { path: options.path } : {}) },
+    })
   }
 }
 

@@ -24,11 +24,15 @@ const IMAGE = 'registry.example.com/demo/app'
 
 function repoFiles(): Record<string, string> {
   const files: Record<string, string> = {
-    'kustomize/base/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- deployment.yaml\n',
+    'kustomize/base/kustomization.yaml':
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- deployment.yaml\n',
     'kustomize/base/deployment.yaml': `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels: {app: app}\n  template:\n    metadata:\n      labels: {app: app}\n    spec:\n      containers:\n      - name: app\n        image: ${IMAGE}\n`,
-    'kustomize/overlays/dev/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../../base\nnamePrefix: dev-\n',
+    'kustomize/overlays/dev/kustomization.yaml':
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../../base\nnamePrefix: dev-\n',
   }
-  for (let i = 0; i < 2000; i++) files[`docs/section-${Math.floor(i / 100)}/page-${i}.md`] = `# Page ${i}\n\n${'lorem ipsum dolor sit amet '.repeat(20)}\n`
+  for (let i = 0; i < 2000; i++)
+    files[`docs/section-${Math.floor(i / 100)}/page-${i}.md`] =
+      `# Page ${i}\n\n${'lorem ipsum dolor sit amet '.repeat(20)}\n`
   return files
 }
 
@@ -36,12 +40,38 @@ async function tugboatRun(repoURL: string, branch: string): Promise<number> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-tb-'))
   const outputs: Record<string, Record<string, unknown>> = {}
   const ctx = (alias: string): StepContext => ({
-    project: 'bench', stage: 'dev', promotion: `bench-${branch}`, workDir, alias, outputs,
-    freight: { items: { 'Warehouse/app': { name: 'f', origin: { kind: 'Warehouse', name: 'app' }, images: [{ repoURL: IMAGE, tag: '1.2.3', digest: 'sha256:' + 'a'.repeat(64) }] } } },
-    credentials: async () => undefined, log: () => {}, startedAt: new Date(),
+    project: 'bench',
+    stage: 'dev',
+    promotion: `bench-${branch}`,
+    workDir,
+    alias,
+    outputs,
+    freight: {
+      items: {
+        'Warehouse/app': {
+          name: 'f',
+          origin: { kind: 'Warehouse', name: 'app' },
+          images: [{ repoURL: IMAGE, tag: '1.2.3', digest: 'sha256:' + 'a'.repeat(64) }],
+        },
+      },
+    },
+    credentials: async () => undefined,
+    log: () => {},
+    startedAt: new Date(),
   })
-  const plan: Array<[Step<any>, string, unknown]> = [ // eslint-disable-line @typescript-eslint/no-explicit-any
-    [gitClone, 'clone', { repoURL, checkout: [{ branch: 'main', path: './src' }, { branch, create: true, path: './out' }] }],
+  const plan: Array<[Step<any>, string, unknown]> = [
+    // eslint-disable-line @typescript-eslint/no-explicit-any
+    [
+      gitClone,
+      'clone',
+      {
+        repoURL,
+        checkout: [
+          { branch: 'main', path: './src' },
+          { branch, create: true, path: './out' },
+        ],
+      },
+    ],
     [gitClear, 'clear', { path: './out' }],
     [kustomizeSetImage, 'update-image', { path: './src/kustomize/base', images: [{ image: IMAGE }] }],
     [kustomizeBuild, 'build', { path: './src/kustomize/overlays/dev', outPath: './out/manifests.yaml' }],
@@ -51,7 +81,8 @@ async function tugboatRun(repoURL: string, branch: string): Promise<number> {
   const started = performance.now()
   for (const [step, alias, config] of plan) {
     const result = await step.run(ctx(alias), step.config.parse(config))
-    if (result.status !== 'Succeeded' && result.status !== 'Skipped') throw new Error(`${alias}: ${result.status} ${result.message}`)
+    if (result.status !== 'Succeeded' && result.status !== 'Skipped')
+      throw new Error(`${alias}: ${result.status} ${result.message}`)
     if (result.output) outputs[alias] = result.output
   }
   const elapsed = performance.now() - started
@@ -93,7 +124,13 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const server = await startGitServer()
 try {
   const repoURL = await server.createRepo('bench', repoFiles())
-  for (let i = 0; i < 4; i++) await server.commit('bench', 'main', { [`docs/changelog-${i}.md`]: `change ${i}\n` }, { message: `history ${i}` })
+  for (let i = 0; i < 4; i++)
+    await server.commit(
+      'bench',
+      'main',
+      { [`docs/changelog-${i}.md`]: `change ${i}\n` },
+      { message: `history ${i}` },
+    )
   await tugboatRun(repoURL, 'warmup/tugboat')
   await shellRun(repoURL, 'warmup/shell')
   const tugboat: number[] = []

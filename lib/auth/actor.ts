@@ -9,7 +9,12 @@ export interface Actor {
   project?: string
 }
 
-const rank: Record<Role, number> = { 'kargo-viewer': 1, 'kargo-promoter': 2, 'kargo-admin': 3, 'system-admin': 4 }
+const rank: Record<Role, number> = {
+  'kargo-viewer': 1,
+  'kargo-promoter': 2,
+  'kargo-admin': 3,
+  'system-admin': 4,
+}
 
 function holds(actor: Actor, project: string, needed: Role): boolean {
   if (actor.role === 'system-admin') return true

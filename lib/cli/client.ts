@@ -13,8 +13,15 @@ export class ApiError extends Error {
 
 /** A small fetch wrapper for the Tugboat API. */
 export function apiClient(config: CliConfig, fetchImpl: typeof fetch = fetch) {
-  async function request<T = unknown>(method: string, path: string, body?: { text: string } | { json: unknown }): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${config.token}`, accept: 'application/json' }
+  async function request<T = unknown>(
+    method: string,
+    path: string,
+    body?: { text: string } | { json: unknown },
+  ): Promise<T> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${config.token}`,
+      accept: 'application/json',
+    }
     let payload: string | undefined
     if (body && 'text' in body) {
       headers['content-type'] = 'application/yaml'
@@ -25,9 +32,16 @@ export function apiClient(config: CliConfig, fetchImpl: typeof fetch = fetch) {
     }
     let response: Response
     try {
-      response = await fetchImpl(`${config.server}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) })
+      response = await fetchImpl(`${config.server}${path}`, {
+        method,
+        headers,
+        ...(payload !== undefined ? { body: payload } : {}),
+      })
     } catch (error) {
-      throw new ApiError(`cannot reach Tugboat at ${config.server}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`, 0)
+      throw new ApiError(
+        `cannot reach Tugboat at ${config.server}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`,
+        0,
+      )
     }
     const text = await response.text()
     let parsed: unknown = undefined
@@ -38,7 +52,9 @@ export function apiClient(config: CliConfig, fetchImpl: typeof fetch = fetch) {
     }
     if (!response.ok) {
       const message =
-        parsed && typeof parsed === 'object' && 'message' in parsed ? String((parsed as { message: unknown }).message) : `${response.status} ${response.statusText}`
+        parsed && typeof parsed === 'object' && 'message' in parsed
+          ? String((parsed as { message: unknown }).message)
+          : `${response.status} ${response.statusText}`
       throw new ApiError(message, response.status, parsed)
     }
     return parsed as T
@@ -46,7 +62,8 @@ export function apiClient(config: CliConfig, fetchImpl: typeof fetch = fetch) {
   return {
     request,
     get: <T = unknown>(path: string) => request<T>('GET', path),
-    post: <T = unknown>(path: string, json?: unknown) => request<T>('POST', path, json === undefined ? undefined : { json }),
+    post: <T = unknown>(path: string, json?: unknown) =>
+      request<T>('POST', path, json === undefined ? undefined : { json }),
   }
 }
 export type ApiClient = ReturnType<typeof apiClient>

@@ -8,7 +8,10 @@ export type CliConfig = z.infer<typeof CliConfigSchema>
 
 /** Where `tugboat login` and `npm start` write the CLI config (TUGBOAT_CONFIG overrides). */
 export function configPath(env = process.env): string {
-  return env.TUGBOAT_CONFIG ?? path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'tugboat', 'config.json')
+  return (
+    env.TUGBOAT_CONFIG ??
+    path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'tugboat', 'config.json')
+  )
 }
 
 export class CliConfigError extends Error {}
@@ -27,7 +30,9 @@ export function loadCliConfig(env = process.env): CliConfig {
   const server = env.TUGBOAT_SERVER ?? fromFile.server
   const token = env.TUGBOAT_TOKEN ?? fromFile.token
   if (!server || !token) {
-    throw new CliConfigError('not logged in: run `tugboat login <server> --token <token>`, start Tugboat locally with `npm start`, or set TUGBOAT_SERVER and TUGBOAT_TOKEN')
+    throw new CliConfigError(
+      'not logged in: run `tugboat login <server> --token <token>`, start Tugboat locally with `npm start`, or set TUGBOAT_SERVER and TUGBOAT_TOKEN',
+    )
   }
   return { server: server.replace(/\/+$/, ''), token }
 }

@@ -44,10 +44,16 @@ function client() {
 }
 
 type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string } }
-type ApplyResult = { createdResourceManifest?: Manifest; updatedResourceManifest?: Manifest; deletedResourceManifest?: Manifest; error?: string }
+type ApplyResult = {
+  createdResourceManifest?: Manifest
+  updatedResourceManifest?: Manifest
+  deletedResourceManifest?: Manifest
+  error?: string
+}
 
 function resultLine(result: ApplyResult, verb: string): string {
-  const manifest = result.createdResourceManifest ?? result.updatedResourceManifest ?? result.deletedResourceManifest
+  const manifest =
+    result.createdResourceManifest ?? result.updatedResourceManifest ?? result.deletedResourceManifest
   if (!manifest) return `error: ${result.error}`
   const group = String(manifest.apiVersion).includes('/')
     ? `.${String(manifest.apiVersion).split('/')[0]}`

@@ -19,7 +19,10 @@ function condition(r: Resource, type: string): Resource | undefined {
 function freightSources(stage: Resource): string {
   return (stage.spec?.requestedFreight ?? [])
     .map((req: Resource) => {
-      const from = [req.sources?.direct ? 'direct' : undefined, ...(req.sources?.stages ?? []).map((s: string) => `stage/${s}`)].filter(Boolean)
+      const from = [
+        req.sources?.direct ? 'direct' : undefined,
+        ...(req.sources?.stages ?? []).map((s: string) => `stage/${s}`),
+      ].filter(Boolean)
       return `${req.origin?.name} ← ${from.join(',') || '-'}`
     })
     .join('; ')
@@ -43,7 +46,11 @@ export function artifactsOf(f: Resource): string {
 
 /** kubectl-style tables for each kind `tugboat get` shows. */
 export const tables: Record<string, (items: Resource[]) => string> = {
-  projects: (items) => renderTable(['NAME', 'AGE'], items.map((p) => [name(p), created(p)])),
+  projects: (items) =>
+    renderTable(
+      ['NAME', 'AGE'],
+      items.map((p) => [name(p), created(p)]),
+    ),
   warehouses: (items) =>
     renderTable(
       ['NAME', 'INTERVAL', 'LAST FREIGHT', 'READY', 'AGE', 'MESSAGE'],
@@ -59,7 +66,14 @@ export const tables: Record<string, (items: Resource[]) => string> = {
   stages: (items) =>
     renderTable(
       ['NAME', 'CURRENT FREIGHT', 'HEALTH', 'PHASE', 'SOURCES', 'AGE'],
-      items.map((s) => [name(s), currentFreight(s), String(s.status?.health?.status ?? ''), String(s.status?.phase ?? 'NotApplicable'), freightSources(s), created(s)]),
+      items.map((s) => [
+        name(s),
+        currentFreight(s),
+        String(s.status?.health?.status ?? ''),
+        String(s.status?.phase ?? 'NotApplicable'),
+        freightSources(s),
+        created(s),
+      ]),
     ),
   freight: (items) =>
     renderTable(
@@ -76,8 +90,22 @@ export const tables: Record<string, (items: Resource[]) => string> = {
   promotions: (items) =>
     renderTable(
       ['NAME', 'STAGE', 'FREIGHT', 'PHASE', 'AGE'],
-      items.map((p) => [name(p), String(p.spec?.stage ?? ''), String(p.spec?.freight ?? ''), String(p.status?.phase ?? 'Pending'), created(p)]),
+      items.map((p) => [
+        name(p),
+        String(p.spec?.stage ?? ''),
+        String(p.spec?.freight ?? ''),
+        String(p.status?.phase ?? 'Pending'),
+        created(p),
+      ]),
     ),
-  'promotion-tasks': (items) => renderTable(['NAME', 'STEPS', 'AGE'], items.map((t) => [name(t), String(t.spec?.steps?.length ?? 0), created(t)])),
-  'analysis-templates': (items) => renderTable(['NAME', 'METRICS', 'AGE'], items.map((t) => [name(t), String(t.spec?.metrics?.length ?? 0), created(t)])),
+  'promotion-tasks': (items) =>
+    renderTable(
+      ['NAME', 'STEPS', 'AGE'],
+      items.map((t) => [name(t), String(t.spec?.steps?.length ?? 0), created(t)]),
+    ),
+  'analysis-templates': (items) =>
+    renderTable(
+      ['NAME', 'METRICS', 'AGE'],
+      items.map((t) => [name(t), String(t.spec?.metrics?.length ?? 0), created(t)]),
+    ),
 }

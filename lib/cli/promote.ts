@@ -29,13 +29,17 @@ export async function waitForPromotion(
   const deadline = Date.now() + options.timeoutMs
   const seen = new Map<string, string>()
   for (;;) {
-    const promotion = await api.get<Promotion>(`/v1beta1/projects/${encodeURIComponent(project)}/promotions/${encodeURIComponent(name)}`)
+    const promotion = await api.get<Promotion>(
+      `/v1beta1/projects/${encodeURIComponent(project)}/promotions/${encodeURIComponent(name)}`,
+    )
     const steps = promotion.status?.stepExecutionMetadata ?? []
     for (const [i, step] of steps.entries()) {
       if (step.status === 'Pending' || seen.get(step.alias) === step.status) continue
       seen.set(step.alias, step.status)
       const uses = promotion.spec.steps[i]?.uses ?? ''
-      options.progress?.(`  [${i + 1}/${promotion.spec.steps.length}] ${step.alias}${uses && uses !== step.alias ? ` (${uses})` : ''}: ${step.status}${step.message && step.status !== 'Succeeded' ? ` — ${step.message}` : ''}`)
+      options.progress?.(
+        `  [${i + 1}/${promotion.spec.steps.length}] ${step.alias}${uses && uses !== step.alias ? ` (${uses})` : ''}: ${step.status}${step.message && step.status !== 'Succeeded' ? ` — ${step.message}` : ''}`,
+      )
     }
     if (TERMINAL.has(promotion.status?.phase ?? '')) return promotion
     if (Date.now() > deadline) return undefined

@@ -2,7 +2,12 @@ import { ConflictError, messageOf, NotFoundError, ValidationError } from '../err
 import { generateAlias } from '../model/alias.js'
 import { freightName } from '../model/freight-name.js'
 import { setCondition, type Condition } from '../model/meta.js'
-import { WarehouseSpecSchema, type FreightCommit, type FreightChart, type FreightImage } from '../model/resources.js'
+import {
+  WarehouseSpecSchema,
+  type FreightCommit,
+  type FreightChart,
+  type FreightImage,
+} from '../model/resources.js'
 import { parseDuration } from '../promotion/durations.js'
 import type { Db } from '../store/client.js'
 import { createFreight, type Freight } from '../store/freight.js'
@@ -12,12 +17,23 @@ import type { createTokenCache } from './oci/registry-client.js'
 import { discoverCharts } from './chart.js'
 import { discoverCommits } from './git.js'
 import { discoverImages, type KnownImage } from './image.js'
-import { ChartSubscriptionSchema, GitSubscriptionSchema, ImageSubscriptionSchema, type Credentials, type DiscoveredCommit, type DiscoveredImageReference } from './types.js'
+import {
+  ChartSubscriptionSchema,
+  GitSubscriptionSchema,
+  ImageSubscriptionSchema,
+  type Credentials,
+  type DiscoveredCommit,
+  type DiscoveredImageReference,
+} from './types.js'
 
 export interface PollDeps {
   db: Db
   /** Repository credentials of the project, by type and URL. */
-  credentials: (project: string, type: 'git' | 'image' | 'helm', repoURL: string) => Promise<Credentials | undefined>
+  credentials: (
+    project: string,
+    type: 'git' | 'image' | 'helm',
+    repoURL: string,
+  ) => Promise<Credentials | undefined>
   now?: () => Date
   /** Shortest interval honoured, whatever a Warehouse asks for. */
   minIntervalMs?: number
@@ -50,13 +66,23 @@ export interface PollResult {
   freightCreated?: string[]
 }
 
-async function discover(deps: PollDeps, project: string, subscriptions: Subscription[], previous: DiscoveredArtifacts | undefined): Promise<DiscoveredArtifacts> {
+async function discover(
+  deps: PollDeps,
+  project: string,
+  subscriptions: Subscription[],
+  previous: DiscoveredArtifacts | undefined,
+): Promise<DiscoveredArtifacts> {
   const out: DiscoveredArtifacts = { discoveredAt: (deps.now?.() ?? new Date()).toISOString() }
   for (const [index, subscription] of subscriptions.entries()) {
     if (subscription.image) {
       const sub = ImageSubscriptionSchema.parse(subscription.image)
       const before = previous?.images?.find((i) => i.repoURL === sub.repoURL)
-      const known = new Map<string, KnownImage>((before?.references ?? []).map((r) => [r.tag, { digest: r.digest, ...(r.createdAt ? { createdAt: r.createdAt } : {}) }]))
+      const known = new Map<string, KnownImage>(
+        (before?.references ?? []).map((r) => [
+          r.tag,
+          { digest: r.digest, ...(r.createdAt ? { createdAt: r.createdAt } : {}) },
+        ]),
+      )
       const credentials = await deps.credentials(project, 'image', sub.repoURL)
       const result = await discoverImages(sub, {
         known,
@@ -64,8 +90,15 @@ async function discover(deps: PollDeps, project: string, subscriptions: Subscrip
         ...(deps.tokenCache ? { tokenCache: deps.tokenCache } : {}),
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
       })
-      if (result.references.length === 0) throw new ValidationError(`subscriptions[${index}]: no tag of ${sub.repoURL} matches the subscription`)
-      ;(out.images ??= []).push({ repoURL: result.repoURL, ...(result.platform ? { platform: result.platform } : {}), references: result.references })
+      if (result.references.length === 0)
+        throw new ValidationError(
+          `subscriptions[${index}]: no tag of ${sub.repoURL} matches the subscription`,
+        )
+      ;(out.images ??= []).push({
+        repoURL: result.repoURL,
+        ...(result.platform ? { platform: result.platform } : {}),
+        references: result.references,
+      })
     } else if (subscription.git) {
       const sub = GitSubscriptionSchema.parse(subscription.git)
       const before = previous?.git?.find((g) => g.repoURL === sub.repoURL)
@@ -76,28 +109,64 @@ async function discover(deps: PollDeps, project: string, subscriptions: Subscrip
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
       })
       const commits = result.unchanged && before ? before.commits : result.commits
-      if (commits.length === 0) throw new ValidationError(`subscriptions[${index}]: no commit of ${sub.repoURL} matches the subscription`)
+      if (commits.length === 0)
+        throw new ValidationError(
+          `subscriptions[${index}]: no commit of ${sub.repoURL} matches the subscription`,
+        )
       ;(out.git ??= []).push({ repoURL: result.repoURL, commits, refs: result.refs })
     } else if (subscription.chart) {
       const sub = ChartSubscriptionSchema.parse(subscription.chart)
       const credentials = await deps.credentials(project, 'helm', sub.repoURL)
-      const result = await discoverCharts(sub, { ...(credentials ? { credentials } : {}), ...(deps.tokenCache ? { tokenCache: deps.tokenCache } : {}), ...(deps.fetch ? { fetch: deps.fetch } : {}) })
-      if (result.versions.length === 0) throw new ValidationError(`subscriptions[${index}]: no version of ${sub.repoURL}${sub.name ? `/${sub.name}` : ''} matches the subscription`)
-      ;(out.charts ??= []).push({ repoURL: result.repoURL, ...(result.name ? { name: result.name } : {}), ...(result.semverConstraint ? { semverConstraint: result.semverConstraint } : {}), versions: result.versions })
+      const result = await discoverCharts(sub, {
+        ...(credentials ? { credentials } : {}),
+        ...(deps.tokenCache ? { tokenCache: deps.tokenCache } : {}),
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      })
+      if (result.versions.length === 0)
+        throw new ValidationError(
+          `subscriptions[${index}]: no version of ${sub.repoURL}${sub.name ? `/${sub.name}` : ''} matches the subscription`,
+        )
+      ;(out.charts ??= []).push({
+        repoURL: result.repoURL,
+        ...(result.name ? { name: result.name } : {}),
+        ...(result.semverConstraint ? { semverConstraint: result.semverConstraint } : {}),
+        versions: result.versions,
+      })
     }
   }
   return out
 }
 
 /** The newest revision of every subscription: the contents of the Freight an Automatic Warehouse creates. */
-export function newestArtifacts(artifacts: DiscoveredArtifacts): { images: FreightImage[]; commits: FreightCommit[]; charts: FreightChart[] } {
+export function newestArtifacts(artifacts: DiscoveredArtifacts): {
+  images: FreightImage[]
+  commits: FreightCommit[]
+  charts: FreightChart[]
+} {
   return {
-    images: (artifacts.images ?? []).map((i) => ({ repoURL: i.repoURL, tag: i.references[0]!.tag, digest: i.references[0]!.digest, ...(i.references[0]!.annotations ? { annotations: i.references[0]!.annotations } : {}) })),
+    images: (artifacts.images ?? []).map((i) => ({
+      repoURL: i.repoURL,
+      tag: i.references[0]!.tag,
+      digest: i.references[0]!.digest,
+      ...(i.references[0]!.annotations ? { annotations: i.references[0]!.annotations } : {}),
+    })),
     commits: (artifacts.git ?? []).map((g) => {
       const c = g.commits[0]!
-      return { repoURL: g.repoURL, id: c.id, ...(c.branch ? { branch: c.branch } : {}), ...(c.tag ? { tag: c.tag } : {}), message: c.message, author: c.author, committer: c.committer }
+      return {
+        repoURL: g.repoURL,
+        id: c.id,
+        ...(c.branch ? { branch: c.branch } : {}),
+        ...(c.tag ? { tag: c.tag } : {}),
+        message: c.message,
+        author: c.author,
+        committer: c.committer,
+      }
     }),
-    charts: (artifacts.charts ?? []).map((c) => ({ repoURL: c.repoURL, ...(c.name ? { name: c.name } : {}), version: c.versions[0]! })),
+    charts: (artifacts.charts ?? []).map((c) => ({
+      repoURL: c.repoURL,
+      ...(c.name ? { name: c.name } : {}),
+      version: c.versions[0]!,
+    })),
   }
 }
 
@@ -110,13 +179,32 @@ export async function assembleFreight(
   now: Date,
 ): Promise<{ created: boolean; freight: Freight }> {
   const name = freightName(warehouse, {
-    images: contents.images.map((i) => ({ repoURL: i.repoURL ?? '', tag: i.tag ?? '', ...(i.digest ? { digest: i.digest } : {}) })),
-    commits: contents.commits.map((c) => ({ repoURL: c.repoURL ?? '', id: c.id ?? '', ...(c.tag ? { tag: c.tag } : {}) })),
-    charts: contents.charts.map((c) => ({ repoURL: c.repoURL ?? '', name: c.name ?? '', version: c.version ?? '' })),
+    images: contents.images.map((i) => ({
+      repoURL: i.repoURL ?? '',
+      tag: i.tag ?? '',
+      ...(i.digest ? { digest: i.digest } : {}),
+    })),
+    commits: contents.commits.map((c) => ({
+      repoURL: c.repoURL ?? '',
+      id: c.id ?? '',
+      ...(c.tag ? { tag: c.tag } : {}),
+    })),
+    charts: contents.charts.map((c) => ({
+      repoURL: c.repoURL ?? '',
+      name: c.name ?? '',
+      version: c.version ?? '',
+    })),
   })
   for (let attempt = 0; ; attempt++) {
     try {
-      return await createFreight(db, { project, name, alias: generateAlias(), origin: { kind: 'Warehouse', name: warehouse }, ...contents, discoveredAt: now })
+      return await createFreight(db, {
+        project,
+        name,
+        alias: generateAlias(),
+        origin: { kind: 'Warehouse', name: warehouse },
+        ...contents,
+        discoveredAt: now,
+      })
     } catch (error) {
       if (!(error instanceof ConflictError) || error.data.reason !== 'alias' || attempt >= 20) throw error
     }
@@ -127,12 +215,23 @@ export async function assembleFreight(
 async function claim(db: Db, project: string, name: string, now: Date): Promise<boolean> {
   let claimed = false
   try {
-    await updateResource(db, { project, kind: 'Warehouse', name }, (current) => {
-      const next = (current.status as { nextDiscoveryAt?: string } | undefined)?.nextDiscoveryAt
-      if (next && Date.parse(next) > now.getTime()) return undefined
-      claimed = true
-      return { ...current, status: { ...current.status, nextDiscoveryAt: new Date(now.getTime() + DISCOVERY_LEASE_MS).toISOString() } }
-    }, { attempts: 1 })
+    await updateResource(
+      db,
+      { project, kind: 'Warehouse', name },
+      (current) => {
+        const next = (current.status as { nextDiscoveryAt?: string } | undefined)?.nextDiscoveryAt
+        if (next && Date.parse(next) > now.getTime()) return undefined
+        claimed = true
+        return {
+          ...current,
+          status: {
+            ...current.status,
+            nextDiscoveryAt: new Date(now.getTime() + DISCOVERY_LEASE_MS).toISOString(),
+          },
+        }
+      },
+      { attempts: 1 },
+    )
   } catch (error) {
     if (error instanceof ConflictError) return false
     throw error
@@ -144,14 +243,21 @@ async function claim(db: Db, project: string, name: string, now: Date): Promise<
  * Polls one Warehouse and records the outcome on it: discovered artifacts, Freight (Automatic policy),
  * conditions with a useful message on failure, and when it is next due. Never throws for a source's error.
  */
-export async function pollWarehouse(deps: PollDeps, project: string, name: string, options: { force?: boolean } = {}): Promise<PollResult> {
+export async function pollWarehouse(
+  deps: PollDeps,
+  project: string,
+  name: string,
+  options: { force?: boolean } = {},
+): Promise<PollResult> {
   const now = deps.now?.() ?? new Date()
-  if (!options.force && !(await claim(deps.db, project, name, now))) return { warehouse: name, ok: true, message: 'already being polled' }
+  if (!options.force && !(await claim(deps.db, project, name, now)))
+    return { warehouse: name, ok: true, message: 'already being polled' }
   const resource = await getResource(deps.db, { project, kind: 'Warehouse', name })
   if (!resource) throw new NotFoundError(`Warehouse "${name}" not found in project "${project}"`)
   const spec = WarehouseSpecSchema.parse(resource.spec)
   const intervalMs = Math.max(parseDuration(spec.interval, 'spec.interval'), deps.minIntervalMs ?? 0)
-  const previous = (resource.status as { discoveredArtifacts?: DiscoveredArtifacts } | undefined)?.discoveredArtifacts
+  const previous = (resource.status as { discoveredArtifacts?: DiscoveredArtifacts } | undefined)
+    ?.discoveredArtifacts
   let artifacts: DiscoveredArtifacts | undefined
   let failure: string | undefined
   const created: Freight[] = []
@@ -176,14 +282,24 @@ export async function pollWarehouse(deps: PollDeps, project: string, name: strin
       status.conditions,
       failure
         ? { type: 'Ready', status: 'False', reason: 'DiscoveryFailed', message: failure }
-        : { type: 'Ready', status: 'True', reason: 'DiscoverySucceeded', message: `discovered at ${now.toISOString()}` },
+        : {
+            type: 'Ready',
+            status: 'True',
+            reason: 'DiscoverySucceeded',
+            message: `discovered at ${now.toISOString()}`,
+          },
       now,
     )
     return { ...current, status }
   })
   for (const freight of created) await deps.onFreight?.(project, freight)
   if (failure) await deps.onFailure?.(project, name, failure)
-  return { warehouse: name, ok: !failure, ...(failure ? { message: failure } : {}), freightCreated: created.map((f) => f.metadata.name) }
+  return {
+    warehouse: name,
+    ok: !failure,
+    ...(failure ? { message: failure } : {}),
+    freightCreated: created.map((f) => f.metadata.name),
+  }
 }
 
 /** Finds due Warehouses with a Query on the due index and polls each; one failing never stops the others. */
@@ -196,7 +312,11 @@ export async function pollDueWarehouses(deps: PollDeps): Promise<PollResult[]> {
     try {
       results.push(await pollWarehouse(deps, project, warehouse.metadata.name))
     } catch (error) {
-      results.push({ warehouse: `${project}/${warehouse.metadata.name}`, ok: false, message: messageOf(error) })
+      results.push({
+        warehouse: `${project}/${warehouse.metadata.name}`,
+        ok: false,
+        message: messageOf(error),
+      })
     }
   }
   return results

@@ -28,7 +28,8 @@ export function createApp(deps: AppDeps) {
     '*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(errorBody('too_large', `request body is over ${MAX_BODY_BYTES} bytes (1 MB); split it`), 413),
+      onError: (c) =>
+        c.json(errorBody('too_large', `request body is over ${MAX_BODY_BYTES} bytes (1 MB); split it`), 413),
     }),
   )
   api.use('*', bearerAuth(deps))

@@ -26,7 +26,11 @@ export function bearerAuth(deps: Pick<AppDeps, 'db' | 'adminTokenHash'>): Middle
     } else {
       const grant = await lookupToken(deps.db, token)
       if (!grant) throw new UnauthenticatedError('the bearer token is not valid (unknown or revoked)')
-      c.set('actor', { name: grant.name, role: grant.role, ...(grant.project ? { project: grant.project } : {}) })
+      c.set('actor', {
+        name: grant.name,
+        role: grant.role,
+        ...(grant.project ? { project: grant.project } : {}),
+      })
     }
     await next()
   }
@@ -35,6 +39,8 @@ export function bearerAuth(deps: Pick<AppDeps, 'db' | 'adminTokenHash'>): Middle
 /** Throws 403 unless `allowed` holds for the calling actor. */
 export function requireRole(actor: Actor, allowed: boolean, what: string): void {
   if (!allowed) {
-    throw new ForbiddenError(`role ${actor.role}${actor.project ? ` in project "${actor.project}"` : ''} is not allowed to ${what}`)
+    throw new ForbiddenError(
+      `role ${actor.role}${actor.project ? ` in project "${actor.project}"` : ''} is not allowed to ${what}`,
+    )
   }
 }

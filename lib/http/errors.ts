@@ -31,6 +31,14 @@ export function handleError(error: Error, c: Context): Response {
     const problems = describeIssues(error.issues)
     return c.json(errorBody('validation', problems.join('; '), { problems }), 400)
   }
-  console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', path: c.req.path, error: error.message, stack: error.stack }))
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg: 'unhandled error',
+      path: c.req.path,
+      error: error.message,
+      stack: error.stack,
+    }),
+  )
   return c.json(errorBody('internal', 'internal error; see the server log'), 500)
 }

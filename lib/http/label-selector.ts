@@ -8,7 +8,10 @@ export function parseLabelSelector(text: string): (labels: Record<string, string
     .filter(Boolean)
     .map((clause) => {
       const match = /^(!?)([A-Za-z0-9._/-]+)\s*(?:(==|=|!=)\s*([A-Za-z0-9._-]*))?$/.exec(clause)
-      if (!match) throw new ValidationError(`labelSelector: cannot parse "${clause}" (use key=value, key!=value, key or !key)`)
+      if (!match)
+        throw new ValidationError(
+          `labelSelector: cannot parse "${clause}" (use key=value, key!=value, key or !key)`,
+        )
       const [, not, key, op, value] = match
       return (labels: Record<string, string>) => {
         const has = Object.hasOwn(labels, key!)

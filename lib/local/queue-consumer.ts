@@ -22,7 +22,10 @@ export function localContext(functionName: string, timeoutMs = 900_000): Context
   }
 }
 
-function toRecord(message: { MessageId?: string; ReceiptHandle?: string; Body?: string; Attributes?: Record<string, string> }, queueArn: string): SQSRecord {
+function toRecord(
+  message: { MessageId?: string; ReceiptHandle?: string; Body?: string; Attributes?: Record<string, string> },
+  queueArn: string,
+): SQSRecord {
   return {
     messageId: message.MessageId!,
     receiptHandle: message.ReceiptHandle!,
@@ -59,7 +62,9 @@ export function consumeQueue(options: {
       const result = await options.handler({ Records: [record] }, localContext(options.functionName))
       const failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier))
       if (!failed.has(record.messageId)) {
-        await options.sqs.send(new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: record.receiptHandle }))
+        await options.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: record.receiptHandle }),
+        )
       }
     } catch (error) {
       options.onError?.(error)

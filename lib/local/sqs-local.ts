@@ -10,7 +10,11 @@ export interface SqsLocal {
 /** Starts the in-process SQS emulator (JSON protocol, FIFO, redrive) on 127.0.0.1. */
 export async function startSqsLocal(options: { port?: number } = {}): Promise<SqsLocal> {
   const port = options.port ?? (await freePort())
-  const server = (await createSqsServer({ port, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false })) as unknown as Server
+  const server = (await createSqsServer({
+    port,
+    hostname: '127.0.0.1',
+    emulateQueueCreationLifecycle: false,
+  })) as unknown as Server
   return {
     endpoint: `http://127.0.0.1:${port}`,
     stop: () => new Promise((resolve) => server.close(() => resolve())),

@@ -21,7 +21,11 @@ export const applicableKinds = {
   Stage: { apiVersion: KARGO_API_VERSION, schema: StageManifestSchema, namespaced: true },
   PromotionTask: { apiVersion: KARGO_API_VERSION, schema: PromotionTaskManifestSchema, namespaced: true },
   Secret: { apiVersion: 'v1', schema: SecretManifestSchema, namespaced: true },
-  AnalysisTemplate: { apiVersion: 'argoproj.io/v1alpha1', schema: AnalysisTemplateManifestSchema, namespaced: true },
+  AnalysisTemplate: {
+    apiVersion: 'argoproj.io/v1alpha1',
+    schema: AnalysisTemplateManifestSchema,
+    namespaced: true,
+  },
 } as const satisfies Record<string, { apiVersion: string; schema: z.ZodType; namespaced: boolean }>
 
 export type ApplicableKind = keyof typeof applicableKinds
@@ -91,7 +95,8 @@ export function parseManifests(text: string, options: ParseOptions = {}): Parsed
       continue
     }
     const kind = value.kind
-    const name = isRecord(value.metadata) && typeof value.metadata.name === 'string' ? value.metadata.name : undefined
+    const name =
+      isRecord(value.metadata) && typeof value.metadata.name === 'string' ? value.metadata.name : undefined
     const where = `${label} (${String(kind ?? 'no kind')}${name ? ` "${name}"` : ''})`
     if (typeof kind !== 'string' || !(kind in applicableKinds)) {
       problems.push(
@@ -127,9 +132,12 @@ export function parseManifests(text: string, options: ParseOptions = {}): Parsed
     parsed.push(doc)
   }
   if (problems.length > 0) {
-    throw new ValidationError(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n${problems.join('\n')}`, {
-      data: { problems },
-    })
+    throw new ValidationError(
+      problems.length === 1 ? problems[0]! : `${problems.length} problems:\n${problems.join('\n')}`,
+      {
+        data: { problems },
+      },
+    )
   }
   return parsed
 }

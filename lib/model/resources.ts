@@ -169,7 +169,9 @@ export const AnalysisTemplateManifestSchema = z
           .optional(),
         metrics: z.array(MetricSchema).min(1),
         dryRun: z.array(z.object({ metricName: z.string() }).strict()).optional(),
-        measurementRetention: z.array(z.object({ metricName: z.string(), limit: z.number().int() }).strict()).optional(),
+        measurementRetention: z
+          .array(z.object({ metricName: z.string(), limit: z.number().int() }).strict())
+          .optional(),
       })
       .strict(),
   })

@@ -1,5 +1,9 @@
 import { z } from 'zod'
-import { ChartSubscriptionSchema, GitSubscriptionSchema, ImageSubscriptionSchema } from '../discovery/types.js'
+import {
+  ChartSubscriptionSchema,
+  GitSubscriptionSchema,
+  ImageSubscriptionSchema,
+} from '../discovery/types.js'
 import { parseConstraint } from '../semver/index.js'
 import { validateStepConfig } from '../steps/config-validation.js'
 import { messageOf } from '../errors.js'
@@ -37,7 +41,11 @@ export const checkWarehouseSubscriptions: SemanticCheck = (doc) => {
       try {
         parseConstraint(constraint)
       } catch (error) {
-        const field = parsed.data.image ? (parsed.data.image.constraint ? 'image.constraint' : 'image.semverConstraint') : 'chart.semverConstraint'
+        const field = parsed.data.image
+          ? parsed.data.image.constraint
+            ? 'image.constraint'
+            : 'image.semverConstraint'
+          : 'chart.semverConstraint'
         problems.push(`spec.subscriptions[${i}].${field}: ${messageOf(error)}`)
       }
     }
@@ -57,7 +65,11 @@ function checkSteps(steps: PromotionStep[] | undefined, prefix: string): string[
     if (step.task && step.uses) problems.push(`${where}: set either uses or task, not both`)
     if (!step.task && !step.uses) problems.push(`${where}.uses: is required`)
     if (step.uses) {
-      problems.push(...validateStepConfig(step.uses, step.config).map((p) => `${where}.config.${p.replace(/^\(config\): /, '')}`))
+      problems.push(
+        ...validateStepConfig(step.uses, step.config).map(
+          (p) => `${where}.config.${p.replace(/^\(config\): /, '')}`,
+        ),
+      )
     }
   }
   return problems
@@ -65,7 +77,8 @@ function checkSteps(steps: PromotionStep[] | undefined, prefix: string): string[
 
 /** Step configs are checked when a Stage or PromotionTask is applied, not halfway through a Promotion. */
 export const checkPromotionSteps: SemanticCheck = (doc: ParsedManifest) => {
-  if (doc.kind === 'Stage') return checkSteps(doc.manifest.spec.promotionTemplate?.spec.steps, 'spec.promotionTemplate.spec.steps')
+  if (doc.kind === 'Stage')
+    return checkSteps(doc.manifest.spec.promotionTemplate?.spec.steps, 'spec.promotionTemplate.spec.steps')
   if (doc.kind === 'PromotionTask') return checkSteps(doc.manifest.spec.steps, 'spec.steps')
   return []
 }

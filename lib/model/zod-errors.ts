@@ -11,7 +11,10 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 /** One line per issue, each naming the field path and the reason. */
-export function describeIssues(issues: ReadonlyArray<z.core.$ZodIssue>, prefix: ReadonlyArray<PropertyKey> = []): string[] {
+export function describeIssues(
+  issues: ReadonlyArray<z.core.$ZodIssue>,
+  prefix: ReadonlyArray<PropertyKey> = [],
+): string[] {
   return issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path]
     if (issue.code === 'unrecognized_keys') {

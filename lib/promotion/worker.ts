@@ -192,7 +192,8 @@ export async function workPromotion(deps: WorkerDeps, project: string, name: str
     getResource(deps.db, { project, kind: 'Freight', name: claimed.spec.freight }),
     getResource(deps.db, { project, kind: 'Stage', name: claimed.spec.stage }),
   ])
-  const metadataOf = (r: typeof targetFreight) => ((r?.status as { metadata?: Record<string, unknown> } | undefined)?.metadata ?? {})
+  const metadataOf = (r: typeof targetFreight) =>
+    (r?.status as { metadata?: Record<string, unknown> } | undefined)?.metadata ?? {}
 
   let outcome: Awaited<ReturnType<typeof runPromotion>>
   try {
@@ -201,8 +202,8 @@ export async function workPromotion(deps: WorkerDeps, project: string, name: str
         steps: deps.steps,
         credentials: credentialsFor(deps.db, deps.sealer, project),
         kargo: kargoActions(deps.db, project),
-      freightMetadata: { [claimed.spec.freight]: metadataOf(targetFreight) },
-      stageMetadata: { [claimed.spec.stage]: metadataOf(stageNow) },
+        freightMetadata: { [claimed.spec.freight]: metadataOf(targetFreight) },
+        stageMetadata: { [claimed.spec.stage]: metadataOf(stageNow) },
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
         save,
         complete: (status) => completePromotion(deps.db, project, name, status, now()),

@@ -18,7 +18,12 @@ export function promotionGroupId(message: Pick<PromotionMessage, 'project' | 'st
  * Sends a Promotion to the FIFO queue. The dedup id is the Promotion name plus a nonce the caller may fix,
  * so a re-drive after a lost message is not swallowed by FIFO's 5-minute deduplication window.
  */
-export async function sendPromotionMessage(sqs: SQSClient, queueUrl: string, message: PromotionMessage, nonce = ''): Promise<void> {
+export async function sendPromotionMessage(
+  sqs: SQSClient,
+  queueUrl: string,
+  message: PromotionMessage,
+  nonce = '',
+): Promise<void> {
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,

@@ -22,9 +22,14 @@ export async function ensureQueues(
 ): Promise<{ promotions: string; promotionsDlq: string }> {
   const names = queueNames(prefix)
   const dlq = await sqs.send(
-    new CreateQueueCommand({ QueueName: names.promotionsDlq, Attributes: { FifoQueue: 'true', MessageRetentionPeriod: '1209600' } }),
+    new CreateQueueCommand({
+      QueueName: names.promotionsDlq,
+      Attributes: { FifoQueue: 'true', MessageRetentionPeriod: '1209600' },
+    }),
   )
-  const dlqAttributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }))
+  const dlqAttributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }),
+  )
   const promotions = await sqs.send(
     new CreateQueueCommand({
       QueueName: names.promotions,

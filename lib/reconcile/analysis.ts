@@ -3,9 +3,24 @@ import { messageOf } from '../errors.js'
 import { evaluateTemplate } from '../expressions/index.js'
 import { AnalysisTemplateManifestSchema } from '../model/resources.js'
 import type { Db } from '../store/client.js'
-import { getResource, nextVersion, putItem, updateResource, writeAll, type StoredResource } from '../store/resources.js'
+import {
+  getResource,
+  nextVersion,
+  putItem,
+  updateResource,
+  writeAll,
+  type StoredResource,
+} from '../store/resources.js'
 import { updateStageStatus, type Stage } from '../store/stages.js'
-import { abortRun, advanceRun, AnalysisRunStateSchema, isCompleted, startRun, type AnalysisRunState, type FetchLike } from '../verification/index.js'
+import {
+  abortRun,
+  advanceRun,
+  AnalysisRunStateSchema,
+  isCompleted,
+  startRun,
+  type AnalysisRunState,
+  type FetchLike,
+} from '../verification/index.js'
 import type { VerificationProgress } from './reconcile.js'
 
 /** Where a Stage's verification run for its current Freight is kept (Tugboat's stand-in for Kargo's AnalysisRun). */
@@ -22,35 +37,72 @@ function pointerOf(stage: Stage): VerificationPointer | undefined {
 /** The run's public face: phase, messages and measurements, never the resolved spec (args may hold tokens). */
 export function publicRun(resource: StoredResource): Record<string, unknown> {
   const state = AnalysisRunStateSchema.parse((resource as { state?: unknown }).state)
-  return { name: resource.metadata.name, stage: (resource as { stage?: string }).stage, freightCollection: (resource as { collection?: string }).collection, status: state.status }
+  return {
+    name: resource.metadata.name,
+    stage: (resource as { stage?: string }).stage,
+    freightCollection: (resource as { collection?: string }).collection,
+    status: state.status,
+  }
 }
 
 async function loadTemplates(db: Db, stage: Stage) {
   const refs = stage.spec.verification?.analysisTemplates ?? []
   return Promise.all(
     refs.map(async (ref) => {
-      if (ref.kind === 'ClusterAnalysisTemplate') throw new Error(`ClusterAnalysisTemplate "${ref.name}" is not supported; apply an AnalysisTemplate to the project`)
-      const found = await getResource(db, { project: stage.project, kind: 'AnalysisTemplate', name: ref.name })
+      if (ref.kind === 'ClusterAnalysisTemplate')
+        throw new Error(
+          `ClusterAnalysisTemplate "${ref.name}" is not supported; apply an AnalysisTemplate to the project`,
+        )
+      const found = await getResource(db, {
+        project: stage.project,
+        kind: 'AnalysisTemplate',
+        name: ref.name,
+      })
       if (!found) throw new Error(`AnalysisTemplate "${ref.name}" not found in project "${stage.project}"`)
-      return AnalysisTemplateManifestSchema.parse({ apiVersion: found.apiVersion, kind: found.kind, metadata: { name: found.metadata.name }, spec: found.spec })
+      return AnalysisTemplateManifestSchema.parse({
+        apiVersion: found.apiVersion,
+        kind: found.kind,
+        metadata: { name: found.metadata.name },
+        spec: found.spec,
+      })
     }),
   )
 }
 
-async function saveRun(db: Db, project: string, name: string, state: AnalysisRunState, extra: Record<string, unknown>, previous?: StoredResource) {
+async function saveRun(
+  db: Db,
+  project: string,
+  name: string,
+  state: AnalysisRunState,
+  extra: Record<string, unknown>,
+  previous?: StoredResource,
+) {
   const write = {
     ref: { project, kind: 'AnalysisRun', name },
-    resource: { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisRun', metadata: { name }, ...extra, state: state as unknown as Record<string, unknown> },
+    resource: {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'AnalysisRun',
+      metadata: { name },
+      ...extra,
+      state: state as unknown as Record<string, unknown>,
+    },
     expect: previous ? Number(previous.metadata.resourceVersion) : ('absent' as const),
   }
-  await writeAll(db, [{ Put: putItem(db, write, nextVersion(write, previous)) }], `AnalysisRun ${name} changed concurrently`)
+  await writeAll(
+    db,
+    [{ Put: putItem(db, write, nextVersion(write, previous)) }],
+    `AnalysisRun ${name} changed concurrently`,
+  )
 }
 
 /**
  * Starts or advances the verification of a Stage's current Freight: one AnalysisRun per FreightCollection,
  * advanced only when a measurement is due (never sleeping). Returns undefined when the Stage has no templates.
  */
-export async function runStageVerification(deps: { db: Db; fetch?: FetchLike; now?: () => Date }, stage: Stage): Promise<VerificationProgress | undefined> {
+export async function runStageVerification(
+  deps: { db: Db; fetch?: FetchLike; now?: () => Date },
+  stage: Stage,
+): Promise<VerificationProgress | undefined> {
   if (!stage.spec.verification?.analysisTemplates?.length) return undefined
   const now = deps.now?.() ?? new Date()
   const collection = stage.status.freightHistory?.[0]
@@ -61,28 +113,49 @@ export async function runStageVerification(deps: { db: Db; fetch?: FetchLike; no
     try {
       const templates = await loadTemplates(deps.db, stage)
       const env = { ctx: { project: stage.project, stage: stage.name }, vars: {} }
-      const args = (stage.spec.verification.args ?? []).map((a) => ({ name: a.name, value: String(evaluateTemplate(a.value, env) ?? '') }))
+      const args = (stage.spec.verification.args ?? []).map((a) => ({
+        name: a.name,
+        value: String(evaluateTemplate(a.value, env) ?? ''),
+      }))
       state = startRun(templates, args, now)
     } catch (error) {
       return { phase: 'Error', message: `verification could not start: ${messageOf(error)}` }
     }
     const name = `${stage.name}.${ulid(now.getTime()).toLowerCase()}.${collection.id.slice(0, 7)}`
     await saveRun(deps.db, stage.project, name, state, { stage: stage.name, collection: collection.id })
-    await updateStageStatus(deps.db, stage.project, stage.name, (status) => ({ ...status, currentVerification: { run: name, collection: collection.id } }))
+    await updateStageStatus(deps.db, stage.project, stage.name, (status) => ({
+      ...status,
+      currentVerification: { run: name, collection: collection.id },
+    }))
     return { phase: 'Running', message: `verification ${name} started` }
   }
-  const resource = await getResource(deps.db, { project: stage.project, kind: 'AnalysisRun', name: pointer.run })
+  const resource = await getResource(deps.db, {
+    project: stage.project,
+    kind: 'AnalysisRun',
+    name: pointer.run,
+  })
   if (!resource) return { phase: 'Error', message: `AnalysisRun ${pointer.run} is missing` }
   let state = AnalysisRunStateSchema.parse((resource as { state?: unknown }).state)
   const startTime = state.status.startedAt
   if (!isCompleted(state.status.phase)) {
     const dueAt = state.status.nextCheckAt ? Date.parse(state.status.nextCheckAt) : 0
     if (dueAt > now.getTime()) return { phase: 'Running' }
-    const advanced = await advanceRun(state, { now: () => deps.now?.() ?? new Date(), ...(deps.fetch ? { fetch: deps.fetch } : {}) })
+    const advanced = await advanceRun(state, {
+      now: () => deps.now?.() ?? new Date(),
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    })
     state = advanced.state
-    await saveRun(deps.db, stage.project, pointer.run, state, { stage: stage.name, collection: pointer.collection }, resource)
+    await saveRun(
+      deps.db,
+      stage.project,
+      pointer.run,
+      state,
+      { stage: stage.name, collection: pointer.collection },
+      resource,
+    )
   }
-  if (!isCompleted(state.status.phase)) return { phase: 'Running', ...(state.status.message ? { message: state.status.message } : {}) }
+  if (!isCompleted(state.status.phase))
+    return { phase: 'Running', ...(state.status.message ? { message: state.status.message } : {}) }
   const phase = state.status.phase as 'Successful' | 'Failed' | 'Error' | 'Inconclusive' | 'Aborted'
   return {
     phase,
@@ -94,13 +167,24 @@ export async function runStageVerification(deps: { db: Db; fetch?: FetchLike; no
 }
 
 /** Aborts the Stage's running verification (`tugboat verify stage S --abort`). */
-export async function abortStageVerification(db: Db, stage: Stage, actor: string, now = new Date()): Promise<boolean> {
+export async function abortStageVerification(
+  db: Db,
+  stage: Stage,
+  actor: string,
+  now = new Date(),
+): Promise<boolean> {
   const pointer = pointerOf(stage)
   if (!pointer) return false
   await updateResource(db, { project: stage.project, kind: 'AnalysisRun', name: pointer.run }, (resource) => {
     const state = AnalysisRunStateSchema.parse((resource as { state?: unknown }).state)
     if (isCompleted(state.status.phase)) return undefined
-    return { ...resource, state: abortRun(state, { now, message: `Verification aborted by ${actor}` }) as unknown as Record<string, unknown> }
+    return {
+      ...resource,
+      state: abortRun(state, { now, message: `Verification aborted by ${actor}` }) as unknown as Record<
+        string,
+        unknown
+      >,
+    }
   })
   return true
 }

@@ -12,11 +12,19 @@ export type HealthStatus = 'Healthy' | 'Progressing' | 'Unhealthy' | 'Unknown' |
 /** What verification of a Stage's current Freight came to, as far as it has got. */
 export type VerificationProgress =
   | { phase: 'Running' | 'Pending'; message?: string }
-  | { phase: 'Successful' | 'Failed' | 'Error' | 'Inconclusive' | 'Aborted'; message?: string; id?: string; startTime?: string; analysisRun?: Record<string, unknown> }
+  | {
+      phase: 'Successful' | 'Failed' | 'Error' | 'Inconclusive' | 'Aborted'
+      message?: string
+      id?: string
+      startTime?: string
+      analysisRun?: Record<string, unknown>
+    }
 
 export interface ReconcileDeps extends PromoteDeps {
   /** Health of the Stage's registered Argo CD apps; NotApplicable when it has none. */
-  stageHealth?: (stage: Stage) => Promise<{ status: HealthStatus; issues?: string[]; argoCDApps?: Array<Record<string, unknown>> }>
+  stageHealth?: (
+    stage: Stage,
+  ) => Promise<{ status: HealthStatus; issues?: string[]; argoCDApps?: Array<Record<string, unknown>> }>
   /** Runs (advances) the Stage's AnalysisTemplates; undefined when the Stage has none. */
   runVerification?: (stage: Stage) => Promise<VerificationProgress | undefined>
   /** Re-sends a Promotion message (with a nonce so FIFO deduplication does not swallow it). */
@@ -34,27 +42,60 @@ export async function verifyStage(deps: ReconcileDeps, stage: Stage, now: Date):
     stage = await updateStageStatus(deps.db, stage.project, stage.name, (status) => ({
       ...status,
       health,
-      conditions: setCondition(status.conditions, {
-        type: 'Healthy',
-        status: health.status === 'Healthy' || health.status === 'NotApplicable' ? 'True' : health.status === 'Unknown' ? 'Unknown' : 'False',
-        reason: health.status,
-        message: health.issues?.join('; ') || `health is ${health.status}`,
-      }, now),
+      conditions: setCondition(
+        status.conditions,
+        {
+          type: 'Healthy',
+          status:
+            health.status === 'Healthy' || health.status === 'NotApplicable'
+              ? 'True'
+              : health.status === 'Unknown'
+                ? 'Unknown'
+                : 'False',
+          reason: health.status,
+          message: health.issues?.join('; ') || `health is ${health.status}`,
+        },
+        now,
+      ),
     }))
   }
   if (stage.status.phase !== 'Verifying') return
   if (health.status !== 'Healthy' && health.status !== 'NotApplicable') return
   const progress = deps.runVerification ? await deps.runVerification(stage) : undefined
   if (!progress) {
-    await recordVerification(deps.db, stage, { phase: 'Successful', message: health.status === 'Healthy' ? 'Stage is healthy (no verification configured)' : 'no health checks or verification configured', startTime: now.toISOString() }, now)
+    await recordVerification(
+      deps.db,
+      stage,
+      {
+        phase: 'Successful',
+        message:
+          health.status === 'Healthy'
+            ? 'Stage is healthy (no verification configured)'
+            : 'no health checks or verification configured',
+        startTime: now.toISOString(),
+      },
+      now,
+    )
     return
   }
   if (progress.phase === 'Running' || progress.phase === 'Pending') return
-  await recordVerification(deps.db, stage, { ...progress, startTime: 'startTime' in progress && progress.startTime ? progress.startTime : now.toISOString() }, now)
+  await recordVerification(
+    deps.db,
+    stage,
+    {
+      ...progress,
+      startTime: 'startTime' in progress && progress.startTime ? progress.startTime : now.toISOString(),
+    },
+    now,
+  )
 }
 
 /** One pass over a project: health and verification, stalled Promotions, then auto-promotion. */
-export async function reconcileProject(deps: ReconcileDeps, project: string, now = new Date()): Promise<void> {
+export async function reconcileProject(
+  deps: ReconcileDeps,
+  project: string,
+  now = new Date(),
+): Promise<void> {
   const log = deps.log ?? (() => {})
   const [projectResource, config] = await Promise.all([
     getResource(deps.db, { project, kind: 'Project', name: project }),
@@ -75,7 +116,13 @@ export async function reconcileProject(deps: ReconcileDeps, project: string, now
   // Auto-promotion reads fresh Stages: verification above may have made Freight available downstream.
   for (const stage of await listStages(deps.db, project)) {
     try {
-      await autoPromoteStage(deps, stage, { ...(projectResource ? { resource: projectResource } : {}), ...(config ? { config } : {}) }, now, log)
+      await autoPromoteStage(
+        deps,
+        stage,
+        { ...(projectResource ? { resource: projectResource } : {}), ...(config ? { config } : {}) },
+        now,
+        log,
+      )
     } catch (error) {
       log(`auto-promotion ${project}/${stage.name}: ${messageOf(error)}`)
     }

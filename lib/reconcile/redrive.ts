@@ -17,13 +17,20 @@ export async function redriveStalled(
   now: Date,
   stalledAfterMs = REDRIVE_AFTER_MS,
 ): Promise<string | undefined> {
-  const open = (await listStagePromotions(db, stage.project, stage.name)).filter((p) => !TERMINAL_PHASES.includes(p.status.phase))
+  const open = (await listStagePromotions(db, stage.project, stage.name)).filter(
+    (p) => !TERMINAL_PHASES.includes(p.status.phase),
+  )
   const oldest = open[0]
   if (!oldest) return undefined
   const lease = oldest.status.lease
   if (lease && Date.parse(lease.until) > now.getTime()) return undefined
-  const touched = Date.parse(oldest.status.lastTouchedAt ?? oldest.status.startedAt ?? oldest.metadata.creationTimestamp)
+  const touched = Date.parse(
+    oldest.status.lastTouchedAt ?? oldest.status.startedAt ?? oldest.metadata.creationTimestamp,
+  )
   if (now.getTime() - touched < stalledAfterMs) return undefined
-  await enqueue({ project: stage.project, stage: stage.name, promotion: oldest.metadata.name }, String(now.getTime()))
+  await enqueue(
+    { project: stage.project, stage: stage.name, promotion: oldest.metadata.name },
+    String(now.getTime()),
+  )
   return oldest.metadata.name
 }

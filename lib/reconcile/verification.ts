@@ -12,12 +12,24 @@ import type { Stage } from '../store/stages.js'
 export async function recordVerification(
   db: Db,
   stage: Stage,
-  result: { id?: string; phase: string; message?: string; actor?: string; startTime?: string; finishTime?: string; analysisRun?: Record<string, unknown> },
+  result: {
+    id?: string
+    phase: string
+    message?: string
+    actor?: string
+    startTime?: string
+    finishTime?: string
+    analysisRun?: Record<string, unknown>
+  },
   now = new Date(),
 ): Promise<void> {
   const current = stage.status.freightHistory?.[0]
   if (!current) return
-  const info: VerificationInfo = { ...result, id: result.id ?? randomUUID(), finishTime: result.finishTime ?? now.toISOString() }
+  const info: VerificationInfo = {
+    ...result,
+    id: result.id ?? randomUUID(),
+    finishTime: result.finishTime ?? now.toISOString(),
+  }
   const succeeded = info.phase === 'Successful'
   const freightNames = Object.values(current.items).map((f) => f.name)
   await updateTogether(db, [
@@ -27,10 +39,31 @@ export async function recordVerification(
         const status: StageStatus = StageStatusSchema.parse(resource.status ?? {})
         const head = status.freightHistory?.[0]
         if (!head || head.id !== current.id) return undefined
-        head.verificationHistory = [info, ...(head.verificationHistory ?? []).filter((v) => v.id !== info.id)].slice(0, 10)
+        head.verificationHistory = [
+          info,
+          ...(head.verificationHistory ?? []).filter((v) => v.id !== info.id),
+        ].slice(0, 10)
         status.phase = succeeded ? 'Steady' : 'Failed'
-        status.conditions = setCondition(status.conditions, { type: 'Verified', status: succeeded ? 'True' : 'False', reason: succeeded ? 'Verified' : `Verification${info.phase}`, message: info.message ?? `verification ${info.phase.toLowerCase()}` }, now)
-        status.conditions = setCondition(status.conditions, { type: 'Ready', status: succeeded ? 'True' : 'False', reason: succeeded ? 'Ready' : 'VerificationFailed', message: succeeded ? 'the current Freight is verified' : (info.message ?? 'verification failed') }, now)
+        status.conditions = setCondition(
+          status.conditions,
+          {
+            type: 'Verified',
+            status: succeeded ? 'True' : 'False',
+            reason: succeeded ? 'Verified' : `Verification${info.phase}`,
+            message: info.message ?? `verification ${info.phase.toLowerCase()}`,
+          },
+          now,
+        )
+        status.conditions = setCondition(
+          status.conditions,
+          {
+            type: 'Ready',
+            status: succeeded ? 'True' : 'False',
+            reason: succeeded ? 'Ready' : 'VerificationFailed',
+            message: succeeded ? 'the current Freight is verified' : (info.message ?? 'verification failed'),
+          },
+          now,
+        )
         return { ...resource, status }
       },
     },
@@ -39,7 +72,9 @@ export async function recordVerification(
           ref: { project: stage.project, kind: 'Freight', name },
           optional: true,
           change: (resource: StoredResource) => {
-            const status = { ...(resource.status ?? {}) } as { verifiedIn?: Record<string, { verifiedAt?: string; longestSoak?: string }> }
+            const status = { ...(resource.status ?? {}) } as {
+              verifiedIn?: Record<string, { verifiedAt?: string; longestSoak?: string }>
+            }
             if (status.verifiedIn?.[stage.name]) return undefined
             status.verifiedIn = { ...status.verifiedIn, [stage.name]: { verifiedAt: now.toISOString() } }
             return { ...resource, status }

@@ -42,33 +42,47 @@ export interface ApplyDeps {
 function summary(doc: ParsedManifest): Record<string, unknown> {
   // What a result echoes back. Secrets are reduced to their identity: data never leaves the store.
   if (doc.kind === 'Secret') {
-    return { apiVersion: 'v1', kind: 'Secret', metadata: { name: doc.name, namespace: doc.project, labels: doc.manifest.metadata.labels } }
+    return {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: doc.name, namespace: doc.project, labels: doc.manifest.metadata.labels },
+    }
   }
   return doc.manifest as unknown as Record<string, unknown>
 }
 
 function secretData(secret: SecretManifest): Record<string, string> {
   const data: Record<string, string> = {}
-  for (const [key, value] of Object.entries(secret.data ?? {})) data[key] = Buffer.from(value, 'base64').toString('utf8')
+  for (const [key, value] of Object.entries(secret.data ?? {}))
+    data[key] = Buffer.from(value, 'base64').toString('utf8')
   return { ...data, ...secret.stringData }
 }
 
 function authorize(actor: Actor, docs: ParsedManifest[]): void {
   for (const doc of docs) {
     if (doc.kind === 'Project' && actor.role !== 'system-admin') {
-      throw new ForbiddenError(`only a system admin can create, change or delete Projects (Project "${doc.name}")`)
+      throw new ForbiddenError(
+        `only a system admin can create, change or delete Projects (Project "${doc.name}")`,
+      )
     }
     if (!canAdminister(actor, doc.project)) {
-      throw new ForbiddenError(`role ${actor.role} cannot change resources in project "${doc.project}" (kargo-admin needed)`)
+      throw new ForbiddenError(
+        `role ${actor.role} cannot change resources in project "${doc.project}" (kargo-admin needed)`,
+      )
     }
   }
 }
 
 /** Parses, authorises and validates a manifest text; throws before anything is written. */
 export function prepareManifests(text: string, actor: Actor, defaultProject?: string): ParsedManifest[] {
-  const docs = parseManifests(text, { ...(defaultProject ? { defaultProject } : {}), semanticChecks: defaultSemanticChecks })
+  const docs = parseManifests(text, {
+    ...(defaultProject ? { defaultProject } : {}),
+    semanticChecks: defaultSemanticChecks,
+  })
   if (docs.length > MAX_DOCUMENTS_PER_REQUEST) {
-    throw new ValidationError(`at most ${MAX_DOCUMENTS_PER_REQUEST} documents per request (got ${docs.length}); split the file`)
+    throw new ValidationError(
+      `at most ${MAX_DOCUMENTS_PER_REQUEST} documents per request (got ${docs.length}); split the file`,
+    )
   }
   const seen = new Set<string>()
   for (const doc of docs) {
@@ -88,7 +102,11 @@ function resourceRef(doc: ParsedManifest) {
  * Creates and/or updates every document in one transaction: all of them land, or none.
  * Projects named in the same request count as existing for the documents after them.
  */
-export async function applyManifests(deps: ApplyDeps, docs: ParsedManifest[], mode: ApplyMode): Promise<ApplyResult[]> {
+export async function applyManifests(
+  deps: ApplyDeps,
+  docs: ParsedManifest[],
+  mode: ApplyMode,
+): Promise<ApplyResult[]> {
   const now = deps.now?.() ?? new Date()
   const items: TransactItem[] = []
   const results: ApplyResult[] = []
@@ -97,14 +115,19 @@ export async function applyManifests(deps: ApplyDeps, docs: ParsedManifest[], mo
   const projectExists = async (project: string) => {
     if (projectsInRequest.has(project)) return true
     if (!knownProjects.has(project)) {
-      knownProjects.set(project, Boolean(await getResource(deps.db, { project, kind: 'Project', name: project })))
+      knownProjects.set(
+        project,
+        Boolean(await getResource(deps.db, { project, kind: 'Project', name: project })),
+      )
     }
     return knownProjects.get(project)!
   }
 
   for (const doc of docs) {
     if (doc.kind !== 'Project' && !(await projectExists(doc.project))) {
-      throw new NotFoundError(`project "${doc.project}" does not exist; apply its Project first (${doc.kind} "${doc.name}")`)
+      throw new NotFoundError(
+        `project "${doc.project}" does not exist; apply its Project first (${doc.kind} "${doc.name}")`,
+      )
     }
     if (doc.kind === 'Secret') {
       const credType = CredentialTypeSchema.parse(doc.manifest.metadata.labels[CRED_TYPE_LABEL])
@@ -125,8 +148,12 @@ export async function applyManifests(deps: ApplyDeps, docs: ParsedManifest[], mo
         },
       })
       const existed = await credentialExists(deps.db, doc.project, doc.name)
-      if (mode === 'create' && existed) throw new ConflictError(`Secret "${doc.name}" already exists in project "${doc.project}"; use apply or update`)
-      if (mode === 'update' && !existed) throw new NotFoundError(`Secret "${doc.name}" not found in project "${doc.project}"; create it first`)
+      if (mode === 'create' && existed)
+        throw new ConflictError(
+          `Secret "${doc.name}" already exists in project "${doc.project}"; use apply or update`,
+        )
+      if (mode === 'update' && !existed)
+        throw new NotFoundError(`Secret "${doc.name}" not found in project "${doc.project}"; create it first`)
       results.push({ [existed ? 'updatedResourceManifest' : 'createdResourceManifest']: summary(doc) })
       continue
     }
@@ -134,10 +161,14 @@ export async function applyManifests(deps: ApplyDeps, docs: ParsedManifest[], mo
     const ref = resourceRef(doc)
     const previous = await getResource(deps.db, ref)
     if (mode === 'create' && previous) {
-      throw new ConflictError(`${doc.kind} "${doc.name}" already exists${doc.kind === 'Project' ? '' : ` in project "${doc.project}"`}; use apply or update`)
+      throw new ConflictError(
+        `${doc.kind} "${doc.name}" already exists${doc.kind === 'Project' ? '' : ` in project "${doc.project}"`}; use apply or update`,
+      )
     }
     if (mode === 'update' && !previous) {
-      throw new NotFoundError(`${doc.kind} "${doc.name}" not found${doc.kind === 'Project' ? '' : ` in project "${doc.project}"`}; create it first`)
+      throw new NotFoundError(
+        `${doc.kind} "${doc.name}" not found${doc.kind === 'Project' ? '' : ` in project "${doc.project}"`}; create it first`,
+      )
     }
     const requested = doc.manifest.metadata.resourceVersion
     if (requested !== undefined && previous && requested !== previous.metadata.resourceVersion) {
@@ -145,8 +176,14 @@ export async function applyManifests(deps: ApplyDeps, docs: ParsedManifest[], mo
         `${doc.kind} "${doc.name}" is at resourceVersion ${previous.metadata.resourceVersion}, not ${requested}; read it again and retry`,
       )
     }
-    const { resourceVersion: _rv, uid: _uid, generation: _g, creationTimestamp: _c, managedFields: _m, ...meta } =
-      doc.manifest.metadata
+    const {
+      resourceVersion: _rv,
+      uid: _uid,
+      generation: _g,
+      creationTimestamp: _c,
+      managedFields: _m,
+      ...meta
+    } = doc.manifest.metadata
     const input: WriteResource = {
       ref,
       resource: {
@@ -162,7 +199,11 @@ export async function applyManifests(deps: ApplyDeps, docs: ParsedManifest[], mo
     items.push({ Put: putItem(deps.db, input, stored) })
     results.push(previous ? { updatedResourceManifest: stored } : { createdResourceManifest: stored })
   }
-  await writeAll(deps.db, items, 'another change to the same resources landed first; nothing was applied, retry')
+  await writeAll(
+    deps.db,
+    items,
+    'another change to the same resources landed first; nothing was applied, retry',
+  )
   return results
 }
 
@@ -172,14 +213,22 @@ export async function deleteManifests(deps: ApplyDeps, docs: ParsedManifest[]): 
   const results: ApplyResult[] = []
   for (const doc of docs) {
     if (doc.kind === 'Secret') {
-      items.push({ Delete: { TableName: deps.db.table, Key: keys.resource(doc.project, 'Credential', doc.name), ...condition.present } })
+      items.push({
+        Delete: {
+          TableName: deps.db.table,
+          Key: keys.resource(doc.project, 'Credential', doc.name),
+          ...condition.present,
+        },
+      })
       results.push({ deletedResourceManifest: summary(doc) })
       continue
     }
     const ref = resourceRef(doc)
     const previous = await getResource(deps.db, ref)
     if (!previous) {
-      throw new NotFoundError(`${doc.kind} "${doc.name}" not found${doc.kind === 'Project' ? '' : ` in project "${doc.project}"`}`)
+      throw new NotFoundError(
+        `${doc.kind} "${doc.name}" not found${doc.kind === 'Project' ? '' : ` in project "${doc.project}"`}`,
+      )
     }
     items.push({
       Delete: {

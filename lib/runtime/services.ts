@@ -38,15 +38,30 @@ export function promoteDeps(ctx: RuntimeContext): PromoteDeps {
 const argocdProvider = argoCDClientProviderFromEnv()
 
 /** Health of a Stage from the Argo CD apps its last Promotion registered; NotApplicable when there are none. */
-export async function stageHealth(ctx: RuntimeContext, stage: Stage): Promise<Awaited<ReturnType<NonNullable<ReconcileDeps['stageHealth']>>>> {
+export async function stageHealth(
+  ctx: RuntimeContext,
+  stage: Stage,
+): Promise<Awaited<ReturnType<NonNullable<ReconcileDeps['stageHealth']>>>> {
   const checks = (stage.status.healthChecks ?? []).map((c) => ArgoCDAppHealthCheckSchema.parse(c))
   if (checks.length === 0) return { status: 'NotApplicable' }
-  if (!ctx.config.ARGOCD_SERVER) return { status: 'Unknown', issues: ['Argo CD is not configured (ARGOCD_SERVER); cannot assess health'] }
+  if (!ctx.config.ARGOCD_SERVER)
+    return { status: 'Unknown', issues: ['Argo CD is not configured (ARGOCD_SERVER); cannot assess health'] }
   const result = await checkArgoCDHealth(await argocdProvider(stage.project), checks)
   return {
     status: result.status,
-    argoCDApps: result.apps.map((a) => ({ name: a.name, namespace: a.namespace, status: a.status, ...(a.message ? { message: a.message } : {}) })),
-    ...(result.status !== 'Healthy' ? { issues: result.apps.filter((a) => a.status !== 'Healthy').map((a) => `${a.name}: ${a.status}${a.message ? ` (${a.message})` : ''}`) } : {}),
+    argoCDApps: result.apps.map((a) => ({
+      name: a.name,
+      namespace: a.namespace,
+      status: a.status,
+      ...(a.message ? { message: a.message } : {}),
+    })),
+    ...(result.status !== 'Healthy'
+      ? {
+          issues: result.apps
+            .filter((a) => a.status !== 'Healthy')
+            .map((a) => `${a.name}: ${a.status}${a.message ? ` (${a.message})` : ''}`),
+        }
+      : {}),
   }
 }
 
@@ -66,7 +81,9 @@ export function pollDeps(ctx: RuntimeContext): PollDeps {
     db: ctx.db,
     credentials: async (project, type, repoURL) => {
       const found = await findCredential(ctx.db, ctx.sealer, project, type, repoURL)
-      return found?.data.username !== undefined && found.data.password !== undefined ? { username: found.data.username, password: found.data.password } : undefined
+      return found?.data.username !== undefined && found.data.password !== undefined
+        ? { username: found.data.username, password: found.data.password }
+        : undefined
     },
     minIntervalMs: ctx.config.TUGBOAT_MIN_WAREHOUSE_INTERVAL_SECONDS * 1000,
     tokenCache,
@@ -78,9 +95,14 @@ export function pollDeps(ctx: RuntimeContext): PollDeps {
 }
 
 export const pollAll = (ctx: RuntimeContext) => pollDueWarehouses(pollDeps(ctx))
-export const pollOne = (ctx: RuntimeContext, project: string, warehouse: string) => pollWarehouse(pollDeps(ctx), project, warehouse, { force: true })
+export const pollOne = (ctx: RuntimeContext, project: string, warehouse: string) =>
+  pollWarehouse(pollDeps(ctx), project, warehouse, { force: true })
 
 /** After a Promotion finishes: verify the Stage at once (when nothing slow is configured) and auto-promote onward. */
-export async function afterPromotionFinished(ctx: RuntimeContext, project: string, _promotion: Promotion): Promise<void> {
+export async function afterPromotionFinished(
+  ctx: RuntimeContext,
+  project: string,
+  _promotion: Promotion,
+): Promise<void> {
   await reconcileProject(reconcileDeps(ctx), project)
 }

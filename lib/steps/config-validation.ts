@@ -8,11 +8,41 @@ const require = createRequire(import.meta.url)
 
 /** Every Kargo built-in step that has a config schema (the file stem without `-config`). */
 export const kargoStepKinds = [
-  'argocd-update', 'argocd-wait', 'compose-output', 'copy', 'delete', 'fail', 'file-write', 'git-clear', 'git-clone',
-  'git-commit', 'git-merge-pr', 'git-open-pr', 'git-push', 'git-tag', 'git-wait-for-pr', 'github-push', 'helm-template',
-  'helm-update-chart', 'http', 'http-download', 'json-parse', 'json-update', 'kustomize-build', 'kustomize-set-image',
-  'oci-download', 'oci-push', 'set-freight-alias', 'set-metadata', 'tar', 'toml-parse', 'toml-update', 'untar',
-  'yaml-merge', 'yaml-parse', 'yaml-update',
+  'argocd-update',
+  'argocd-wait',
+  'compose-output',
+  'copy',
+  'delete',
+  'fail',
+  'file-write',
+  'git-clear',
+  'git-clone',
+  'git-commit',
+  'git-merge-pr',
+  'git-open-pr',
+  'git-push',
+  'git-tag',
+  'git-wait-for-pr',
+  'github-push',
+  'helm-template',
+  'helm-update-chart',
+  'http',
+  'http-download',
+  'json-parse',
+  'json-update',
+  'kustomize-build',
+  'kustomize-set-image',
+  'oci-download',
+  'oci-push',
+  'set-freight-alias',
+  'set-metadata',
+  'tar',
+  'toml-parse',
+  'toml-update',
+  'untar',
+  'yaml-merge',
+  'yaml-parse',
+  'yaml-update',
 ] as const
 
 type JsonObject = Record<string, unknown>
@@ -35,7 +65,10 @@ function withLegacyFields(kind: string, schema: JsonObject): JsonObject {
     // Older Kargo (and seed 004) let an image name no tag or digest: it is taken from the Freight.
     const items = (props.images as JsonObject).items as JsonObject
     delete items.oneOf
-    items.not = { required: ['tag', 'digest'], properties: { tag: { minLength: 1 }, digest: { minLength: 1 } } }
+    items.not = {
+      required: ['tag', 'digest'],
+      properties: { tag: { minLength: 1 }, digest: { minLength: 1 } },
+    }
   }
   if (kind === 'argocd-update') {
     const defs = patched.definitions as Record<string, JsonObject>
@@ -97,7 +130,8 @@ function describe(error: ErrorObject): string {
   if (error.keyword === 'additionalProperties') {
     return `${where === '(config)' ? '' : `${where}.`}${String(error.params.additionalProperty)}: unknown field`
   }
-  if (error.keyword === 'required') return `${where === '(config)' ? '' : `${where}.`}${String(error.params.missingProperty)}: is required`
+  if (error.keyword === 'required')
+    return `${where === '(config)' ? '' : `${where}.`}${String(error.params.missingProperty)}: is required`
   return `${where}: ${error.message ?? 'is invalid'}`
 }
 
@@ -108,7 +142,9 @@ function describe(error: ErrorObject): string {
 export function validateStepConfig(uses: string, config: unknown): string[] {
   if (!(implementedStepKinds as readonly string[]).includes(uses)) {
     return (kargoStepKinds as readonly string[]).includes(uses)
-      ? [`step "${uses}" is a Kargo step Tugboat does not run yet; supported: ${implementedStepKinds.join(', ')}`]
+      ? [
+          `step "${uses}" is a Kargo step Tugboat does not run yet; supported: ${implementedStepKinds.join(', ')}`,
+        ]
       : [`unknown step "${uses}"; supported: ${implementedStepKinds.join(', ')}`]
   }
   const validate = validatorFor(uses)
@@ -118,13 +154,20 @@ export function validateStepConfig(uses: string, config: unknown): string[] {
   const errors = validate.errors ?? []
   const insideBranch = (e: ErrorObject) => /\/(oneOf|anyOf)\/\d+\//.test(e.schemaPath)
   const relevant = errors.filter(
-    (e) => !coveredByExpression(config, e.instancePath) && !insideBranch(e) && !['oneOf', 'anyOf', 'if', 'not'].includes(e.keyword),
+    (e) =>
+      !coveredByExpression(config, e.instancePath) &&
+      !insideBranch(e) &&
+      !['oneOf', 'anyOf', 'if', 'not'].includes(e.keyword),
   )
   // A oneOf/anyOf failure alone (no concrete field error) still deserves a message, unless expressions may satisfy it.
   if (relevant.length === 0 && errors.length > 0 && !containsExpression(config)) {
-    return errors.filter((e) => ['oneOf', 'anyOf', 'not'].includes(e.keyword)).slice(0, 1).map(
-      (e) => `${e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(config)'}: ${e.keyword === 'oneOf' ? 'fields conflict (see the step reference for which fields go together)' : e.message ?? 'is invalid'}`,
-    )
+    return errors
+      .filter((e) => ['oneOf', 'anyOf', 'not'].includes(e.keyword))
+      .slice(0, 1)
+      .map(
+        (e) =>
+          `${e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(config)'}: ${e.keyword === 'oneOf' ? 'fields conflict (see the step reference for which fields go together)' : (e.message ?? 'is invalid')}`,
+      )
   }
   return [...new Set(relevant.map(describe))]
 }

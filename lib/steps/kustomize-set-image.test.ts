@@ -296,7 +296,9 @@ describe('setImages', () => {
     { tag: 'on', written: '"on"' },
     { tag: 'latest', written: 'latest' },
   ])('writes the tag $tag as $written, as yaml.v3 does', ({ tag, written }) => {
-    expect(setImages('', { a: { name: 'a', newTag: tag } }).text).toBe(`images:\n- name: a\n  newTag: ${written}\n`)
+    expect(setImages('', { a: { name: 'a', newTag: tag } }).text).toBe(
+      `images:\n- name: a\n  newTag: ${written}\n`,
+    )
   })
 
   it('rejects a file that is not a mapping', () => {

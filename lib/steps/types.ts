@@ -10,14 +10,20 @@ export interface RepoCredentials {
 }
 
 /** Looks up the project's credentials for a URL of the given type. */
-export type CredentialsLookup = (type: 'git' | 'image' | 'helm' | 'generic', repoURL: string) => Promise<RepoCredentials | undefined>
+export type CredentialsLookup = (
+  type: 'git' | 'image' | 'helm' | 'generic',
+  repoURL: string,
+) => Promise<RepoCredentials | undefined>
 
 /** Changes to Kargo resources a few steps make (set-freight-alias, set-metadata); provided by the engine. */
 export interface KargoActions {
   /** Gives Freight (by name or alias) a new alias, unique in the project. */
   setFreightAlias(freight: string, alias: string): Promise<void>
   /** Merges values into a Freight's or Stage's `status.metadata` (readable later via freightMetadata()/stageMetadata()). */
-  setMetadata(target: { kind: 'Freight' | 'Stage'; name: string }, values: Record<string, unknown>): Promise<void>
+  setMetadata(
+    target: { kind: 'Freight' | 'Stage'; name: string },
+    values: Record<string, unknown>,
+  ): Promise<void>
 }
 
 /** Everything a step can see about the Promotion it runs in. */
@@ -54,7 +60,15 @@ export interface StepContext {
 export interface FreightReference {
   name: string
   origin: { kind: string; name: string }
-  commits?: Array<{ repoURL: string; id?: string; branch?: string; tag?: string; message?: string; author?: string; committer?: string }>
+  commits?: Array<{
+    repoURL: string
+    id?: string
+    branch?: string
+    tag?: string
+    message?: string
+    author?: string
+    committer?: string
+  }>
   images?: Array<{ repoURL: string; tag?: string; digest?: string; annotations?: Record<string, string> }>
   charts?: Array<{ repoURL: string; name?: string; version?: string }>
 }

@@ -7,7 +7,9 @@ import { TerminalError } from '../errors.js'
  */
 export function resolveInWorkspace(workDir: string, relativePath: string, field = 'path'): string {
   if (path.isAbsolute(relativePath)) {
-    throw new TerminalError(`${field} "${relativePath}" must be relative to the promotion workspace`, { data: { field } })
+    throw new TerminalError(`${field} "${relativePath}" must be relative to the promotion workspace`, {
+      data: { field },
+    })
   }
   const root = path.resolve(workDir)
   const resolved = path.resolve(root, relativePath)

@@ -1,4 +1,10 @@
-import { DynamoDBClient, CreateTableCommand, DescribeTableCommand, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb'
+import {
+  DynamoDBClient,
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { tableDefinition, TTL_ATTRIBUTE } from './table.js'
 
@@ -21,7 +27,10 @@ export async function ensureTable(client: DynamoDBClient, table: string): Promis
   try {
     await client.send(new CreateTableCommand(tableDefinition(table)))
     await client.send(
-      new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }),
+      new UpdateTimeToLiveCommand({
+        TableName: table,
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      }),
     )
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error

@@ -14,8 +14,11 @@ export function isConditionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false
   if (error.name === 'ConditionalCheckFailedException') return true
   if (error.name === 'TransactionCanceledException') {
-    const reasons = (error as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []
-    return reasons.some((r) => r.Code === 'ConditionalCheckFailed') || /ConditionalCheckFailed/.test(error.message)
+    const reasons =
+      (error as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []
+    return (
+      reasons.some((r) => r.Code === 'ConditionalCheckFailed') || /ConditionalCheckFailed/.test(error.message)
+    )
   }
   return false
 }

@@ -28,7 +28,12 @@ const ItemSchema = z.object({
 const KIND = 'Credential'
 
 /** Stores (creates or replaces) one credential, sealing its data. */
-export async function putCredential(db: Db, sealer: Sealer, project: string, credential: Credential): Promise<void> {
+export async function putCredential(
+  db: Db,
+  sealer: Sealer,
+  project: string,
+  credential: Credential,
+): Promise<void> {
   await db.doc.send(
     new PutCommand({
       TableName: db.table,
@@ -46,23 +51,37 @@ export async function putCredential(db: Db, sealer: Sealer, project: string, cre
 }
 
 export async function credentialExists(db: Db, project: string, name: string): Promise<boolean> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.resource(project, KIND, name), ProjectionExpression: 'PK' }))
+  const { Item } = await db.doc.send(
+    new GetCommand({
+      TableName: db.table,
+      Key: keys.resource(project, KIND, name),
+      ProjectionExpression: 'PK',
+    }),
+  )
   return Boolean(Item)
 }
 
 export async function deleteCredential(db: Db, project: string, name: string): Promise<void> {
   try {
     await db.doc.send(
-      new DeleteCommand({ TableName: db.table, Key: keys.resource(project, KIND, name), ...condition.present }),
+      new DeleteCommand({
+        TableName: db.table,
+        Key: keys.resource(project, KIND, name),
+        ...condition.present,
+      }),
     )
   } catch (error) {
-    if (isConditionFailure(error)) throw new NotFoundError(`Secret "${name}" not found in project "${project}"`)
+    if (isConditionFailure(error))
+      throw new NotFoundError(`Secret "${name}" not found in project "${project}"`)
     throw error
   }
 }
 
 /** Names and types only: safe to show. */
-export async function listCredentialNames(db: Db, project: string): Promise<Array<{ name: string; type: CredentialType; repoURL?: string }>> {
+export async function listCredentialNames(
+  db: Db,
+  project: string,
+): Promise<Array<{ name: string; type: CredentialType; repoURL?: string }>> {
   const page = await db.doc.send(
     new QueryCommand({
       TableName: db.table,
@@ -72,7 +91,11 @@ export async function listCredentialNames(db: Db, project: string): Promise<Arra
   )
   return (page.Items ?? []).map((item) => {
     const parsed = ItemSchema.parse(item)
-    return { name: parsed.name, type: parsed.credType, ...(parsed.repoURL ? { repoURL: parsed.repoURL } : {}) }
+    return {
+      name: parsed.name,
+      type: parsed.credType,
+      ...(parsed.repoURL ? { repoURL: parsed.repoURL } : {}),
+    }
   })
 }
 
@@ -104,7 +127,9 @@ export async function findCredential(
       ExpressionAttributeValues: { ':pk': keys.resource(project, KIND, '').PK, ':prefix': `${KIND}#` },
     }),
   )
-  const candidates = (page.Items ?? []).map((item) => ItemSchema.parse(item)).filter((c) => c.credType === type && c.repoURL)
+  const candidates = (page.Items ?? [])
+    .map((item) => ItemSchema.parse(item))
+    .filter((c) => c.credType === type && c.repoURL)
   const wanted = normaliseForMatch(repoURL)
   const exact = candidates.find((c) => !c.repoURLIsRegex && normaliseForMatch(c.repoURL!) === wanted)
   const match =

@@ -32,7 +32,9 @@ export interface Freight extends StoredResource {
 
 export const FreightStatusSchema = z
   .object({
-    verifiedIn: z.record(z.string(), z.object({ verifiedAt: z.string().optional(), longestSoak: z.string().optional() })).optional(),
+    verifiedIn: z
+      .record(z.string(), z.object({ verifiedAt: z.string().optional(), longestSoak: z.string().optional() }))
+      .optional(),
     approvedFor: z.record(z.string(), z.object({ approvedAt: z.string().optional() })).optional(),
     currentlyIn: z.record(z.string(), z.object({ since: z.string().optional() })).optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
@@ -73,7 +75,10 @@ export interface NewFreight {
  * Returns `{created: false}` with the existing Freight when it was discovered before (idempotent).
  * Throws ConflictError with `data.reason = 'alias'` when only the alias is taken, so the caller picks another.
  */
-export async function createFreight(db: Db, input: NewFreight): Promise<{ created: boolean; freight: Freight }> {
+export async function createFreight(
+  db: Db,
+  input: NewFreight,
+): Promise<{ created: boolean; freight: Freight }> {
   const existing = await getResource(db, { project: input.project, kind: 'Freight', name: input.name })
   if (existing) return { created: false, freight: asFreight(existing) }
   const discoveredAt = input.discoveredAt.toISOString()
@@ -102,7 +107,11 @@ export async function createFreight(db: Db, input: NewFreight): Promise<{ create
         {
           Put: {
             TableName: db.table,
-            Item: { ...keys.resource(input.project, 'FreightAlias', input.alias), kind: 'FreightAlias', freight: input.name },
+            Item: {
+              ...keys.resource(input.project, 'FreightAlias', input.alias),
+              kind: 'FreightAlias',
+              freight: input.name,
+            },
             ...condition.absent,
           },
         },
@@ -113,17 +122,27 @@ export async function createFreight(db: Db, input: NewFreight): Promise<{ create
     if (!(error instanceof ConflictError)) throw error
     const raced = await getResource(db, { project: input.project, kind: 'Freight', name: input.name })
     if (raced) return { created: false, freight: asFreight(raced) }
-    throw new ConflictError(`alias "${input.alias}" is taken in project "${input.project}"`, { data: { reason: 'alias' } })
+    throw new ConflictError(`alias "${input.alias}" is taken in project "${input.project}"`, {
+      data: { reason: 'alias' },
+    })
   }
   return { created: true, freight: asFreight(stored) }
 }
 
 /** Finds Freight by name or alias. */
-export async function findFreight(db: Db, project: string, nameOrAlias: string): Promise<Freight | undefined> {
+export async function findFreight(
+  db: Db,
+  project: string,
+  nameOrAlias: string,
+): Promise<Freight | undefined> {
   const byName = await getResource(db, { project, kind: 'Freight', name: nameOrAlias })
   if (byName) return asFreight(byName)
   const { Item } = await db.doc.send(
-    new GetCommand({ TableName: db.table, Key: keys.resource(project, 'FreightAlias', nameOrAlias), ConsistentRead: true }),
+    new GetCommand({
+      TableName: db.table,
+      Key: keys.resource(project, 'FreightAlias', nameOrAlias),
+      ConsistentRead: true,
+    }),
   )
   const name = z.object({ freight: z.string() }).optional().parse(Item)?.freight
   if (!name) return undefined
@@ -133,22 +152,36 @@ export async function findFreight(db: Db, project: string, nameOrAlias: string):
 
 export async function requireFreight(db: Db, project: string, nameOrAlias: string): Promise<Freight> {
   const found = await findFreight(db, project, nameOrAlias)
-  if (!found) throw new NotFoundError(`Freight "${nameOrAlias}" not found in project "${project}" (by name or alias)`)
+  if (!found)
+    throw new NotFoundError(`Freight "${nameOrAlias}" not found in project "${project}" (by name or alias)`)
   return found
 }
 
 /** Freight newest first; with `warehouses`, only Freight from those origins. */
-export async function listFreight(db: Db, project: string, filter: { warehouses?: string[]; limit?: number } = {}): Promise<Freight[]> {
+export async function listFreight(
+  db: Db,
+  project: string,
+  filter: { warehouses?: string[]; limit?: number } = {},
+): Promise<Freight[]> {
   let items: StoredResource[]
   if (filter.warehouses?.length) {
     const perWarehouse = await Promise.all(
-      filter.warehouses.map((w) => queryIndex(db, 'GSI1', keys.warehouseFreight(project, w), { newestFirst: true, ...(filter.limit ? { limit: filter.limit } : {}) })),
+      filter.warehouses.map((w) =>
+        queryIndex(db, 'GSI1', keys.warehouseFreight(project, w), {
+          newestFirst: true,
+          ...(filter.limit ? { limit: filter.limit } : {}),
+        }),
+      ),
     )
     items = perWarehouse.flat()
   } else {
     items = await listResources(db, project, 'Freight')
   }
   const freight = items.map(asFreight)
-  freight.sort((a, b) => (b.discoveredAt ?? '').localeCompare(a.discoveredAt ?? '') || (a.metadata.name < b.metadata.name ? -1 : 1))
+  freight.sort(
+    (a, b) =>
+      (b.discoveredAt ?? '').localeCompare(a.discoveredAt ?? '') ||
+      (a.metadata.name < b.metadata.name ? -1 : 1),
+  )
   return filter.limit ? freight.slice(0, filter.limit) : freight
 }

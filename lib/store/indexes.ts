@@ -24,12 +24,23 @@ export function indexAttributes(ref: ResourceRef, resource: StoredResource): Ind
   switch (ref.kind) {
     case 'Freight':
       return r.origin?.name
-        ? { GSI1PK: keys.warehouseFreight(ref.project, r.origin.name), GSI1SK: `${r.discoveredAt ?? ''}#${ref.name}` }
+        ? {
+            GSI1PK: keys.warehouseFreight(ref.project, r.origin.name),
+            GSI1SK: `${r.discoveredAt ?? ''}#${ref.name}`,
+          }
         : {}
     case 'Promotion':
-      return r.spec?.stage ? { GSI1PK: keys.stagePromotions(ref.project, r.spec.stage), GSI1SK: promotionOrder(r.spec.stage, ref.name) } : {}
+      return r.spec?.stage
+        ? {
+            GSI1PK: keys.stagePromotions(ref.project, r.spec.stage),
+            GSI1SK: promotionOrder(r.spec.stage, ref.name),
+          }
+        : {}
     case 'Warehouse':
-      return { GSI2PK: keys.dueWarehouses, GSI2SK: `${r.status?.nextDiscoveryAt ?? '0000-00-00T00:00:00.000Z'}#${ref.project}/${ref.name}` }
+      return {
+        GSI2PK: keys.dueWarehouses,
+        GSI2SK: `${r.status?.nextDiscoveryAt ?? '0000-00-00T00:00:00.000Z'}#${ref.project}/${ref.name}`,
+      }
     default:
       return {}
   }

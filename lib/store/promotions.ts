@@ -16,7 +16,14 @@ import {
 } from './resources.js'
 import { keys } from './table.js'
 
-export const PromotionPhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Errored', 'Aborted'])
+export const PromotionPhaseSchema = z.enum([
+  'Pending',
+  'Running',
+  'Succeeded',
+  'Failed',
+  'Errored',
+  'Aborted',
+])
 export type PromotionPhase = z.infer<typeof PromotionPhaseSchema>
 export const TERMINAL_PHASES: readonly PromotionPhase[] = ['Succeeded', 'Failed', 'Errored', 'Aborted']
 
@@ -58,14 +65,21 @@ export const PromotionStatusSchema = z
 export type PromotionStatus = z.infer<typeof PromotionStatusSchema>
 
 export interface Promotion extends StoredResource {
-  spec: { stage: string; freight: string; vars?: Array<{ name: string; value?: string }>; steps: PromotionStep[] }
+  spec: {
+    stage: string
+    freight: string
+    vars?: Array<{ name: string; value?: string }>
+    steps: PromotionStep[]
+  }
   status: PromotionStatus
   createdBy?: string
 }
 
 const PromotionShape = z
   .object({
-    spec: z.object({ stage: z.string(), freight: z.string(), steps: z.array(z.record(z.string(), z.unknown())) }).passthrough(),
+    spec: z
+      .object({ stage: z.string(), freight: z.string(), steps: z.array(z.record(z.string(), z.unknown())) })
+      .passthrough(),
     status: PromotionStatusSchema,
   })
   .passthrough()
@@ -100,8 +114,17 @@ export function newPromotionItem(db: Db, input: NewPromotion): { item: TransactI
       apiVersion: KARGO_API_VERSION,
       kind: 'Promotion',
       metadata: { name: input.name, labels: input.labels, annotations: input.annotations },
-      spec: { stage: input.stage, freight: input.freight.name, ...(input.vars?.length ? { vars: input.vars } : {}), steps: input.steps },
-      status: { phase: 'Pending', freight: { ...input.freight }, freightCollection: { ...freightCollection } },
+      spec: {
+        stage: input.stage,
+        freight: input.freight.name,
+        ...(input.vars?.length ? { vars: input.vars } : {}),
+        steps: input.steps,
+      },
+      status: {
+        phase: 'Pending',
+        freight: { ...input.freight },
+        freightCollection: { ...freightCollection },
+      },
       createdBy: input.createdBy,
     },
     expect: 'absent',
@@ -120,7 +143,12 @@ export async function requirePromotion(db: Db, project: string, name: string): P
 }
 
 /** A Stage's Promotions, oldest first (creation order). */
-export async function listStagePromotions(db: Db, project: string, stage: string, options: { newestFirst?: boolean; limit?: number } = {}): Promise<Promotion[]> {
+export async function listStagePromotions(
+  db: Db,
+  project: string,
+  stage: string,
+  options: { newestFirst?: boolean; limit?: number } = {},
+): Promise<Promotion[]> {
   return (await queryIndex(db, 'GSI1', keys.stagePromotions(project, stage), options)).map(asPromotion)
 }
 

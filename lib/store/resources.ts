@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb'
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb'
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb'
 import { z } from 'zod'
 import { ConflictError, NotFoundError } from '../errors.js'
@@ -65,7 +71,9 @@ function parseItem(item: Record<string, NativeAttributeValue> | undefined): Stor
 
 /** Reads one resource, or undefined. */
 export async function getResource(db: Db, ref: ResourceRef): Promise<StoredResource | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: itemKey(ref), ConsistentRead: true }))
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.table, Key: itemKey(ref), ConsistentRead: true }),
+  )
   return parseItem(Item)
 }
 
@@ -81,7 +89,10 @@ export async function requireResource(db: Db, ref: ResourceRef): Promise<StoredR
 
 /** Lists every resource of a kind in a project (Query on the project's partition, all pages). */
 export async function listResources(db: Db, project: string, kind: string): Promise<StoredResource[]> {
-  const partition = kind === 'Project' ? { PK: keys.projectList().PK, prefix: 'Project#' } : keys.resourcePrefix(project, kind)
+  const partition =
+    kind === 'Project'
+      ? { PK: keys.projectList().PK, prefix: 'Project#' }
+      : keys.resourcePrefix(project, kind)
   const out: StoredResource[] = []
   let ExclusiveStartKey: Record<string, NativeAttributeValue> | undefined
   do {
@@ -146,7 +157,11 @@ export interface WriteResource {
 }
 
 /** Fills server-set metadata for the next version of a resource. */
-export function nextVersion(input: WriteResource, previous?: StoredResource, now = new Date()): StoredResource {
+export function nextVersion(
+  input: WriteResource,
+  previous?: StoredResource,
+  now = new Date(),
+): StoredResource {
   const version = previous ? Number(previous.metadata.resourceVersion) + 1 : 1
   const specChanged = JSON.stringify(previous?.spec) !== JSON.stringify(input.resource.spec)
   return {
@@ -166,7 +181,11 @@ export function nextVersion(input: WriteResource, previous?: StoredResource, now
 export function putItem(db: Db, input: WriteResource, stored: StoredResource) {
   const version = Number(stored.metadata.resourceVersion)
   const expectation =
-    input.expect === 'absent' ? condition.absent : typeof input.expect === 'number' ? condition.atVersion(input.expect) : {}
+    input.expect === 'absent'
+      ? condition.absent
+      : typeof input.expect === 'number'
+        ? condition.atVersion(input.expect)
+        : {}
   return {
     TableName: db.table,
     Item: {
@@ -183,14 +202,20 @@ export function putItem(db: Db, input: WriteResource, stored: StoredResource) {
 function conflictFor(input: WriteResource): ConflictError {
   const { kind, name, project } = input.ref
   return input.expect === 'absent'
-    ? new ConflictError(`${kind} "${name}" already exists${kind === 'Project' ? '' : ` in project "${project}"`}`)
+    ? new ConflictError(
+        `${kind} "${name}" already exists${kind === 'Project' ? '' : ` in project "${project}"`}`,
+      )
     : new ConflictError(
         `${kind} "${name}" was changed by someone else (expected resourceVersion ${String(input.expect)}); read it again and retry`,
       )
 }
 
 /** Writes one resource with its precondition. Returns what was stored. */
-export async function writeResource(db: Db, input: WriteResource, previous?: StoredResource): Promise<StoredResource> {
+export async function writeResource(
+  db: Db,
+  input: WriteResource,
+  previous?: StoredResource,
+): Promise<StoredResource> {
   const stored = nextVersion(input, previous)
   try {
     await db.doc.send(new PutCommand(putItem(db, input, stored)))
@@ -202,7 +227,9 @@ export async function writeResource(db: Db, input: WriteResource, previous?: Sto
 }
 
 /** A raw transaction item, for callers that must change several things at once. */
-export type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number]
+export type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number]
 
 /** Writes several items atomically (TransactWriteItems). A failed precondition throws ConflictError. */
 export async function writeAll(db: Db, items: TransactItem[], conflictMessage: string): Promise<void> {
@@ -249,7 +276,8 @@ export async function deleteResource(db: Db, ref: ResourceRef): Promise<void> {
   try {
     await db.doc.send(new DeleteCommand({ TableName: db.table, Key: itemKey(ref), ...condition.present }))
   } catch (error) {
-    if (isConditionFailure(error)) throw new NotFoundError(`${ref.kind} "${ref.name}" not found`, { data: { ...ref } })
+    if (isConditionFailure(error))
+      throw new NotFoundError(`${ref.kind} "${ref.name}" not found`, { data: { ...ref } })
     throw error
   }
 }
@@ -266,7 +294,11 @@ export interface ResourceChange {
  * Read-modify-write of several resources in one transaction, each guarded by its version, retried with
  * fresh reads on conflict. Either every change lands or none does. Returns the resources as written.
  */
-export async function updateTogether(db: Db, changes: ResourceChange[], attempts = 8): Promise<StoredResource[]> {
+export async function updateTogether(
+  db: Db,
+  changes: ResourceChange[],
+  attempts = 8,
+): Promise<StoredResource[]> {
   for (let attempt = 1; ; attempt++) {
     const items: TransactItem[] = []
     const written: StoredResource[] = []

@@ -6,7 +6,9 @@ export function sealer(keyBase64: string | undefined) {
   const key = keyBase64 ? Buffer.from(keyBase64, 'base64') : undefined
   const requireKey = (): Buffer => {
     if (!key || key.length !== 32) {
-      throw new ValidationError('credentials cannot be stored: TUGBOAT_ENCRYPTION_KEY must be 32 bytes, base64-encoded')
+      throw new ValidationError(
+        'credentials cannot be stored: TUGBOAT_ENCRYPTION_KEY must be 32 bytes, base64-encoded',
+      )
     }
     return key
   }
@@ -15,7 +17,12 @@ export function sealer(keyBase64: string | undefined) {
       const iv = randomBytes(12)
       const cipher = createCipheriv('aes-256-gcm', requireKey(), iv)
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
-      return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join('.')
+      return [
+        'v1',
+        iv.toString('base64'),
+        cipher.getAuthTag().toString('base64'),
+        body.toString('base64'),
+      ].join('.')
     },
     open(sealed: string): string {
       const [version, iv, tag, body] = sealed.split('.')

@@ -29,7 +29,11 @@ export function newToken(): string {
 }
 
 /** Stores a grant for a new token and returns the token itself (shown once, never stored). */
-export async function createToken(db: Db, grant: Omit<TokenGrant, 'createdAt'>, token = newToken()): Promise<string> {
+export async function createToken(
+  db: Db,
+  grant: Omit<TokenGrant, 'createdAt'>,
+  token = newToken(),
+): Promise<string> {
   const item: TokenGrant = { ...grant, createdAt: new Date().toISOString() }
   await db.doc.send(
     new PutCommand({
@@ -47,7 +51,9 @@ export async function createToken(db: Db, grant: Omit<TokenGrant, 'createdAt'>, 
 
 /** The grant of a presented token, or undefined. */
 export async function lookupToken(db: Db, token: string): Promise<TokenGrant | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.token(hashToken(token)) }))
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.table, Key: keys.token(hashToken(token)) }),
+  )
   return Item ? TokenGrantSchema.parse(Item) : undefined
 }
 

@@ -21,11 +21,15 @@ describe('a worker killed mid-promotion', () => {
   const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tb-kill-')), 'worker.log')
 
   function startWorker(): ChildProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'test/support/worker-process.ts')], {
-      cwd: repo,
-      env: { ...process.env, TUGBOAT_LOG_FILE: logFile, TUGBOAT_LEASE_SECONDS: '3' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(repo, 'test/support/worker-process.ts')],
+      {
+        cwd: repo,
+        env: { ...process.env, TUGBOAT_LOG_FILE: logFile, TUGBOAT_LEASE_SECONDS: '3' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    )
     workers.push(child)
     return child
   }
@@ -45,8 +49,16 @@ describe('a worker killed mid-promotion', () => {
     const gitURL = await git.createRepo('kargo-demo', kargoDemoRepo(registry.host))
     argocd = await startFakeArgoCD({ token: ARGOCD_TOKEN, apps: sillyDemoApps(gitURL) })
     // No in-process worker, and a short visibility timeout so a killed worker's message comes back quickly.
-    tugboat = await startTugboat({ ARGOCD_SERVER: argocd.url, ARGOCD_AUTH_TOKEN: ARGOCD_TOKEN }, { worker: false, visibilityTimeoutSeconds: 5 })
-    const applied = await tugboat.api('PUT', '/v1beta1/resources?upsert=true&project=silly-demo', seedManifests(registry.host, gitURL), 'application/yaml')
+    tugboat = await startTugboat(
+      { ARGOCD_SERVER: argocd.url, ARGOCD_AUTH_TOKEN: ARGOCD_TOKEN },
+      { worker: false, visibilityTimeoutSeconds: 5 },
+    )
+    const applied = await tugboat.api(
+      'PUT',
+      '/v1beta1/resources?upsert=true&project=silly-demo',
+      seedManifests(registry.host, gitURL),
+      'application/yaml',
+    )
     expect(applied.status).toBe(200)
   }, 120_000)
 
@@ -63,7 +75,8 @@ describe('a worker killed mid-promotion', () => {
     await until('the commit step', () => /commit: committed [0-9a-f]{7}/.test(log()))
     first.kill('SIGKILL')
     await new Promise((resolve) => first.once('exit', resolve))
-    const promotions = async () => (await tugboat.api<any>('GET', '/v1beta1/projects/silly-demo/promotions?stage=dev')).body.items as any[]
+    const promotions = async () =>
+      (await tugboat.api<any>('GET', '/v1beta1/projects/silly-demo/promotions?stage=dev')).body.items as any[]
     const [interrupted] = await promotions()
     expect(interrupted.status.phase).toBe('Running')
 
@@ -78,7 +91,10 @@ describe('a worker killed mid-promotion', () => {
     expect(['Succeeded', 'Skipped']).toContain(statuses[4])
     // The branch holds git-clone's "Initial commit" (made when it created the branch, as Kargo does) and ours, once.
     const history = await git.log('kargo-demo', 'stage/dev')
-    expect(history.map((c) => c.message.trim())).toEqual([expect.stringContaining('1.4.299'), 'Initial commit'])
+    expect(history.map((c) => c.message.trim())).toEqual([
+      expect.stringContaining('1.4.299'),
+      'Initial commit',
+    ])
     expect(done.status.state.commit.commit).toBe(history[0]!.sha)
     const stage = (await tugboat.api<any>('GET', '/v1beta1/projects/silly-demo/stages/dev')).body
     expect(stage.status.currentPromotion).toBeUndefined()
@@ -87,17 +103,24 @@ describe('a worker killed mid-promotion', () => {
 
   it('does not push a second commit when killed after the push landed', async () => {
     await tugboat.reconcile()
-    const freight = (await tugboat.api<any>('GET', '/v1beta1/projects/silly-demo/freight')).body.groups[''].items[0]
+    const freight = (await tugboat.api<any>('GET', '/v1beta1/projects/silly-demo/freight')).body.groups['']
+      .items[0]
     expect(freight.status.verifiedIn).toHaveProperty('dev')
     fs.writeFileSync(logFile, '')
     const worker = startWorker()
-    const created = await tugboat.api<any>('POST', '/v1beta1/projects/silly-demo/stages/pre-prod/promotions', { freight: freight.metadata.name })
+    const created = await tugboat.api<any>(
+      'POST',
+      '/v1beta1/projects/silly-demo/stages/pre-prod/promotions',
+      { freight: freight.metadata.name },
+    )
     expect(created.status).toBe(201)
     await until('the push', () => /pushed [0-9a-f]{7} to stage\/pre-prod/.test(log()))
     worker.kill('SIGKILL')
     await new Promise((resolve) => worker.once('exit', resolve))
     startWorker()
-    const get = async () => (await tugboat.api<any>('GET', `/v1beta1/projects/silly-demo/promotions/${created.body.metadata.name}`)).body
+    const get = async () =>
+      (await tugboat.api<any>('GET', `/v1beta1/projects/silly-demo/promotions/${created.body.metadata.name}`))
+        .body
     await until('pre-prod to finish', async () => (await get()).status.phase === 'Succeeded')
     const history = await git.log('kargo-demo', 'stage/pre-prod')
     expect(history.filter((c) => c.message.includes('1.4.299'))).toHaveLength(1)

@@ -21,19 +21,26 @@ describe('seed 004, end to end: registry → Freight → auto-promotion to dev �
   // Async on purpose: the API server runs in this process, so a blocking spawn would deadlock.
   const cli = (...args: string[]) =>
     new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const child = spawn(path.join(repo, 'bin/tugboat.mjs'), args, { cwd: repo, env: { ...process.env, ...tugboat.env } })
+      const child = spawn(path.join(repo, 'bin/tugboat.mjs'), args, {
+        cwd: repo,
+        env: { ...process.env, ...tugboat.env },
+      })
       let out = ''
       let err = ''
       child.stdout.on('data', (d) => (out += d))
       child.stderr.on('data', (d) => (err += d))
       child.on('close', (code) => resolve({ code, out, err }))
     })
-  const freightList = async () => (await tugboat.api<any>('GET', '/v1beta1/projects/silly-demo/freight')).body.groups[''].items as any[]
-  const promotionsTo = async (stage: string) => (await tugboat.api<any>('GET', `/v1beta1/projects/silly-demo/promotions?stage=${stage}`)).body.items as any[]
+  const freightList = async () =>
+    (await tugboat.api<any>('GET', '/v1beta1/projects/silly-demo/freight')).body.groups[''].items as any[]
+  const promotionsTo = async (stage: string) =>
+    (await tugboat.api<any>('GET', `/v1beta1/projects/silly-demo/promotions?stage=${stage}`)).body
+      .items as any[]
 
   beforeAll(async () => {
     registry = await startRegistry()
-    for (const tag of ['1.4.298', '1.4.299', '2.0.0']) digests[tag] = await pushImage(registry, 'vfarcic/silly-demo', tag)
+    for (const tag of ['1.4.298', '1.4.299', '2.0.0'])
+      digests[tag] = await pushImage(registry, 'vfarcic/silly-demo', tag)
     git = await startGitServer({ auth: { username: 'your-github-user', password: 'your-github-pat' } })
     gitURL = await git.createRepo('kargo-demo', kargoDemoRepo(registry.host))
     argocd = await startFakeArgoCD({ token: ARGOCD_TOKEN, apps: sillyDemoApps(gitURL) })
@@ -48,7 +55,12 @@ describe('seed 004, end to end: registry → Freight → auto-promotion to dev �
   })
 
   it('accepts the seed manifests as written (URLs pointed at the local servers)', async () => {
-    const { status, body } = await tugboat.api('PUT', '/v1beta1/resources?upsert=true&project=silly-demo', seedManifests(registry.host, gitURL), 'application/yaml')
+    const { status, body } = await tugboat.api(
+      'PUT',
+      '/v1beta1/resources?upsert=true&project=silly-demo',
+      seedManifests(registry.host, gitURL),
+      'application/yaml',
+    )
     expect(status, JSON.stringify(body)).toBe(200)
   })
 
@@ -57,16 +69,32 @@ describe('seed 004, end to end: registry → Freight → auto-promotion to dev �
     expect(refreshed.err).toBe('')
     expect(refreshed.out).toContain('new Freight')
     const [freight] = await freightList()
-    expect(freight.images).toEqual([{ repoURL: `${registry.host}/vfarcic/silly-demo`, tag: '1.4.299', digest: digests['1.4.299'] }])
+    expect(freight.images).toEqual([
+      { repoURL: `${registry.host}/vfarcic/silly-demo`, tag: '1.4.299', digest: digests['1.4.299'] },
+    ])
     expect(freight.alias).toMatch(/^[a-z]+-[a-z]+$/)
-    const [promotion] = await tugboat.eventually('the dev promotion', async () => {
-      const list = await promotionsTo('dev')
-      return list[0]?.status?.phase === 'Succeeded' || list[0]?.status?.phase === 'Failed' || list[0]?.status?.phase === 'Errored' ? list : undefined
-    }, 120_000)
+    const [promotion] = await tugboat.eventually(
+      'the dev promotion',
+      async () => {
+        const list = await promotionsTo('dev')
+        return list[0]?.status?.phase === 'Succeeded' ||
+          list[0]?.status?.phase === 'Failed' ||
+          list[0]?.status?.phase === 'Errored'
+          ? list
+          : undefined
+      },
+      120_000,
+    )
     expect(promotion.status.message).toBeUndefined()
     expect(promotion.status.phase).toBe('Succeeded')
-    expect(promotion.metadata.name).toMatch(new RegExp(`^dev\\.[0-9a-z]{26}\\.${freight.metadata.name.slice(0, 7)}$`))
-    expect(promotion.metadata.labels).toEqual({ 'kargo.akuity.io/stage': 'dev', 'kargo.akuity.io/freight': freight.metadata.name, 'kargo.akuity.io/origin': 'silly-demo' })
+    expect(promotion.metadata.name).toMatch(
+      new RegExp(`^dev\\.[0-9a-z]{26}\\.${freight.metadata.name.slice(0, 7)}$`),
+    )
+    expect(promotion.metadata.labels).toEqual({
+      'kargo.akuity.io/stage': 'dev',
+      'kargo.akuity.io/freight': freight.metadata.name,
+      'kargo.akuity.io/origin': 'silly-demo',
+    })
     expect(promotion.createdBy).toBe('system:auto-promotion')
   })
 
@@ -87,7 +115,9 @@ describe('seed 004, end to end: registry → Freight → auto-promotion to dev �
       return list[0]?.status?.verifiedIn?.dev ? list : undefined
     })
     expect(freight.status.currentlyIn).toHaveProperty('dev')
-    const refused = await tugboat.api('POST', '/v1beta1/projects/silly-demo/stages/prod/promotions', { freight: freight.metadata.name })
+    const refused = await tugboat.api('POST', '/v1beta1/projects/silly-demo/stages/prod/promotions', {
+      freight: freight.metadata.name,
+    })
     expect(refused.status).toBe(400)
     expect((refused.body as any).message).toContain('not verified in "pre-prod"')
   })
@@ -95,7 +125,18 @@ describe('seed 004, end to end: registry → Freight → auto-promotion to dev �
   it('promotes to pre-prod and then prod with `tugboat promote --wait`', async () => {
     const [freight] = await freightList()
     for (const stage of ['pre-prod', 'prod']) {
-      const result = await cli('promote', '-p', 'silly-demo', '--freight', freight.metadata.name, '--stage', stage, '--wait', '--timeout', '3m')
+      const result = await cli(
+        'promote',
+        '-p',
+        'silly-demo',
+        '--freight',
+        freight.metadata.name,
+        '--stage',
+        stage,
+        '--wait',
+        '--timeout',
+        '3m',
+      )
       expect(result.err).toBe('')
       expect(result.code).toBe(0)
       expect(result.out).toMatch(new RegExp(`promotion.kargo.akuity.io/${stage}\\.\\S+ promotion created`))
@@ -104,17 +145,33 @@ describe('seed 004, end to end: registry → Freight → auto-promotion to dev �
       expect(await git.listFiles('kargo-demo', `stage/${stage}`)).toEqual(['manifests.yaml'])
       await tugboat.reconcile()
     }
-    expect((await git.readFile('kargo-demo', 'stage/prod', 'manifests.yaml'))!).toContain('silly-demo.prod.127.0.0.1.nip.io')
+    expect((await git.readFile('kargo-demo', 'stage/prod', 'manifests.yaml'))!).toContain(
+      'silly-demo.prod.127.0.0.1.nip.io',
+    )
   })
 
   it('lists all three Promotions with their labels', async () => {
     const [freight] = await freightList()
     const list = await cli('get', 'promotions', '-p', 'silly-demo')
     expect(list.code).toBe(0)
-    for (const stage of ['dev', 'pre-prod', 'prod']) expect(list.out).toMatch(new RegExp(`${stage}\\.\\S+\\s+${stage}\\s+${freight.metadata.name}\\s+Succeeded`))
-    const byLabel = await cli('get', 'promotions', '-p', 'silly-demo', '-l', `kargo.akuity.io/freight=${freight.metadata.name}`, '-o', 'json')
+    for (const stage of ['dev', 'pre-prod', 'prod'])
+      expect(list.out).toMatch(
+        new RegExp(`${stage}\\.\\S+\\s+${stage}\\s+${freight.metadata.name}\\s+Succeeded`),
+      )
+    const byLabel = await cli(
+      'get',
+      'promotions',
+      '-p',
+      'silly-demo',
+      '-l',
+      `kargo.akuity.io/freight=${freight.metadata.name}`,
+      '-o',
+      'json',
+    )
     expect(JSON.parse(byLabel.out).items).toHaveLength(3)
-    const latest = JSON.parse((await cli('get', 'promotions', '-p', 'silly-demo', '--stage', 'prod', '--latest', '-o', 'json')).out)
+    const latest = JSON.parse(
+      (await cli('get', 'promotions', '-p', 'silly-demo', '--stage', 'prod', '--latest', '-o', 'json')).out,
+    )
     expect(latest.spec.stage).toBe('prod')
     expect(latest.status.stepExecutionMetadata.map((s: any) => s.status)).toEqual(Array(7).fill('Succeeded'))
   })

@@ -12,7 +12,12 @@ const ARGOCD_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0dWdib2F0In0.c2lnbmF0dXJl'
  * A two-Stage pipeline per project in seed 002's template form (vars, `${{ ctx.stage }}`,
  * `desiredRevision: ${{ outputs.commit.commit }}`), with an optional AnalysisTemplate on the first Stage.
  */
-function pipeline(project: string, gitURL: string, registryHost: string, options: { verificationURL?: string; authorized?: boolean } = {}) {
+function pipeline(
+  project: string,
+  gitURL: string,
+  registryHost: string,
+  options: { verificationURL?: string; authorized?: boolean } = {},
+) {
   const image = `${registryHost}/vfarcic/silly-demo`
   const template = (stage: string) => `  promotionTemplate:
     spec:
@@ -94,7 +99,9 @@ spec:
   requestedFreight:
   - origin: {kind: Warehouse, name: app}
     sources: {direct: true}
-${template('test')}${options.verificationURL ? `  verification:
+${template('test')}${
+    options.verificationURL
+      ? `  verification:
     analysisTemplates:
     - name: smoke
     args:
@@ -114,7 +121,9 @@ spec:
         url: ${options.verificationURL}/{{args.stage}}
         jsonPath: "{$.status}"
     successCondition: result == "ok"
-` : ''}---
+`
+      : ''
+  }---
 apiVersion: kargo.akuity.io/v1alpha1
 kind: Stage
 metadata: {name: uat, namespace: ${project}}
@@ -136,25 +145,39 @@ describe('Argo CD health and verification gate the flow of Freight', () => {
   const apps = (project: string, authorized = true) =>
     ['test', 'uat'].map((stage) => ({
       name: `${project}-${stage}`,
-      annotations: (authorized ? { 'kargo.akuity.io/authorized-stage': `${project}:${stage}` } : {}) as Record<string, string>,
+      annotations: (authorized
+        ? { 'kargo.akuity.io/authorized-stage': `${project}:${stage}` }
+        : {}) as Record<string, string>,
       source: { repoURL: gitURL, targetRevision: `${project}/${stage}`, path: '.' },
     }))
-  const stage = async (project: string, name: string) => (await tugboat.api<any>('GET', `/v1beta1/projects/${project}/stages/${name}`)).body
-  const promotions = async (project: string, name: string) => (await tugboat.api<any>('GET', `/v1beta1/projects/${project}/promotions?stage=${name}`)).body.items as any[]
-  const finished = (list: any[]) => (['Succeeded', 'Failed', 'Errored'].includes(list[0]?.status?.phase) ? list[0] : undefined)
+  const stage = async (project: string, name: string) =>
+    (await tugboat.api<any>('GET', `/v1beta1/projects/${project}/stages/${name}`)).body
+  const promotions = async (project: string, name: string) =>
+    (await tugboat.api<any>('GET', `/v1beta1/projects/${project}/promotions?stage=${name}`)).body
+      .items as any[]
+  const finished = (list: any[]) =>
+    ['Succeeded', 'Failed', 'Errored'].includes(list[0]?.status?.phase) ? list[0] : undefined
   /** Applies a project, discovers, and waits for the first Stage's Promotion to finish. */
   async function start(project: string, manifests: string) {
     const applied = await tugboat.api('PUT', '/v1beta1/resources?upsert=true', manifests, 'application/yaml')
     expect(applied.status, JSON.stringify(applied.body)).toBe(200)
     await tugboat.api('POST', `/v1beta1/projects/${project}/warehouses/app/refresh`)
-    return tugboat.eventually(`${project}/test promotion`, async () => finished(await promotions(project, 'test')), 90_000)
+    return tugboat.eventually(
+      `${project}/test promotion`,
+      async () => finished(await promotions(project, 'test')),
+      90_000,
+    )
   }
   /** Runs reconcile until `probe` holds. */
   const reconcileUntil = <T>(what: string, probe: () => Promise<T | undefined>) =>
-    tugboat.eventually(what, async () => {
-      await tugboat.reconcile()
-      return probe()
-    }, 60_000)
+    tugboat.eventually(
+      what,
+      async () => {
+        await tugboat.reconcile()
+        return probe()
+      },
+      60_000,
+    )
 
   beforeAll(async () => {
     registry = await startRegistry()
@@ -176,7 +199,10 @@ describe('Argo CD health and verification gate the flow of Freight', () => {
 
   it('runs the seed 002 template as written, verifies via a passing web metric, and auto-promotes onward', async () => {
     metrics.respond('/test', { json: { status: 'ok' } })
-    const first = await start('passing', pipeline('passing', gitURL, registry.host, { verificationURL: metrics.url }))
+    const first = await start(
+      'passing',
+      pipeline('passing', gitURL, registry.host, { verificationURL: metrics.url }),
+    )
     expect(first.status.phase).toBe('Succeeded')
     expect(await git.readFile('kargo-demo', 'passing/test', 'manifests.yaml')).toContain('silly-demo:1.0.0')
     const [commit] = await git.log('kargo-demo', 'passing/test')
@@ -187,9 +213,12 @@ describe('Argo CD health and verification gate the flow of Freight', () => {
     })
     expect(verified.status.health.status).toBe('Healthy')
     expect(metrics.requests.map((r) => r.path)).toContain('/test')
-    const next = await reconcileUntil('uat promotion', async () => finished(await promotions('passing', 'uat')))
+    const next = await reconcileUntil('uat promotion', async () =>
+      finished(await promotions('passing', 'uat')),
+    )
     expect(next.status.phase).toBe('Succeeded')
-    const verification = (await tugboat.api<any>('GET', '/v1beta1/projects/passing/stages/test/verification')).body
+    const verification = (await tugboat.api<any>('GET', '/v1beta1/projects/passing/stages/test/verification'))
+      .body
     expect(verification.runs[0].status.phase).toBe('Successful')
     expect(JSON.stringify(verification)).not.toContain('"spec"')
   })
@@ -204,14 +233,26 @@ describe('Argo CD health and verification gate the flow of Freight', () => {
     expect(failed.status.phase).toBe('Failed')
     await tugboat.reconcile()
     expect(await promotions('failing', 'uat')).toEqual([])
-    const freight = (await tugboat.api<any>('GET', '/v1beta1/projects/failing/freight')).body.groups[''].items[0]
+    const freight = (await tugboat.api<any>('GET', '/v1beta1/projects/failing/freight')).body.groups['']
+      .items[0]
     expect(freight.status.verifiedIn ?? {}).toEqual({})
-    const refused = await tugboat.api<any>('POST', '/v1beta1/projects/failing/stages/uat/promotions', { freight: freight.metadata.name })
+    const refused = await tugboat.api<any>('POST', '/v1beta1/projects/failing/stages/uat/promotions', {
+      freight: freight.metadata.name,
+    })
     expect(refused.status).toBe(400)
     expect(refused.body.message).toContain('not verified in "test"')
     // A manual approval lets it through, as in Kargo.
-    expect((await tugboat.api('POST', `/v1beta1/projects/failing/freight/${freight.alias}/approve?stage=uat`)).status).toBe(200)
-    expect((await tugboat.api('POST', '/v1beta1/projects/failing/stages/uat/promotions', { freight: freight.metadata.name })).status).toBe(201)
+    expect(
+      (await tugboat.api('POST', `/v1beta1/projects/failing/freight/${freight.alias}/approve?stage=uat`))
+        .status,
+    ).toBe(200)
+    expect(
+      (
+        await tugboat.api('POST', '/v1beta1/projects/failing/stages/uat/promotions', {
+          freight: freight.metadata.name,
+        })
+      ).status,
+    ).toBe(201)
   })
 
   it('marks the Stage Unhealthy when its app goes Degraded, and does not verify the Freight', async () => {
@@ -222,8 +263,12 @@ describe('Argo CD health and verification gate the flow of Freight', () => {
       return s.status.health?.status === 'Unhealthy' ? s : undefined
     })
     expect(unhealthy.status.health.issues.join()).toContain('degraded-test')
-    expect(unhealthy.status.conditions.find((c: any) => c.type === 'Healthy')).toMatchObject({ status: 'False', reason: 'Unhealthy' })
-    const freight = (await tugboat.api<any>('GET', '/v1beta1/projects/degraded/freight')).body.groups[''].items[0]
+    expect(unhealthy.status.conditions.find((c: any) => c.type === 'Healthy')).toMatchObject({
+      status: 'False',
+      reason: 'Unhealthy',
+    })
+    const freight = (await tugboat.api<any>('GET', '/v1beta1/projects/degraded/freight')).body.groups['']
+      .items[0]
     expect(freight.status.verifiedIn ?? {}).toEqual({})
     expect(await promotions('degraded', 'uat')).toEqual([])
   })

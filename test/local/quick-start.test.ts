@@ -20,7 +20,11 @@ delete (env as Record<string, string | undefined>).TUGBOAT_TOKEN
 
 /** Runs `npm start -- …` the way a user does, in its own process group (Ctrl-C reaches every child). */
 function npmStart(args: string[], extraEnv: Record<string, string> = {}) {
-  const child = spawn('npm', ['start', '--silent', '--', ...args], { cwd: repo, env: { ...env, ...extraEnv }, detached: true })
+  const child = spawn('npm', ['start', '--silent', '--', ...args], {
+    cwd: repo,
+    env: { ...env, ...extraEnv },
+    detached: true,
+  })
   let output = ''
   child.stdout!.on('data', (d) => (output += d))
   child.stderr!.on('data', (d) => (output += d))
@@ -72,7 +76,10 @@ describe('the README quick start: npm start, then the CLI', () => {
   it('prints the API URL and the admin token, and writes the CLI config', () => {
     expect(running.output()).toContain(`http://127.0.0.1:${port}`)
     expect(running.output()).toContain('tb_quick-start-admin')
-    expect(JSON.parse(fs.readFileSync(env.TUGBOAT_CONFIG, 'utf8'))).toEqual({ server: `http://127.0.0.1:${port}`, token: 'tb_quick-start-admin' })
+    expect(JSON.parse(fs.readFileSync(env.TUGBOAT_CONFIG, 'utf8'))).toEqual({
+      server: `http://127.0.0.1:${port}`,
+      token: 'tb_quick-start-admin',
+    })
   })
 
   it('applies the seed 004 manifests and lists the Stages with their sources', () => {
@@ -92,7 +99,12 @@ describe('the README quick start: npm start, then the CLI', () => {
 
   it('shows the API error and exits non-zero on bad input', () => {
     const bad = path.join(configDir, 'bad.yaml')
-    fs.writeFileSync(bad, fs.readFileSync(path.join(repo, 'examples/silly-demo/warehouse.yaml'), 'utf8').replace('discoveryLimit', 'discoverLimit'))
+    fs.writeFileSync(
+      bad,
+      fs
+        .readFileSync(path.join(repo, 'examples/silly-demo/warehouse.yaml'), 'utf8')
+        .replace('discoveryLimit', 'discoverLimit'),
+    )
     const result = tugboat('apply', '-f', bad, '-p', 'silly-demo')
     expect(result.code).toBe(1)
     expect(result.err).toContain('spec.subscriptions[0].image.discoverLimit: unknown field')
@@ -119,7 +131,9 @@ describe('the README quick start: npm start, then the CLI', () => {
 
 describe('npm start without Java', () => {
   it('explains it in one line', async () => {
-    const run = npmStart(['--in-memory', '--port', String(await freePort()), '--no-demo'], { TUGBOAT_JAVA: '/nonexistent/java' })
+    const run = npmStart(['--in-memory', '--port', String(await freePort()), '--no-demo'], {
+      TUGBOAT_JAVA: '/nonexistent/java',
+    })
     expect(await run.exited).toBe(1)
     const lines = run.output().trim().split('\n')
     expect(lines).toHaveLength(1)

@@ -25,14 +25,25 @@ const exampleText = (file: string) => fs.readFileSync(path.resolve(__dirname, '.
 
 describe('seed 004 manifests, saved in examples/silly-demo', () => {
   it.each([
-    ['project.yaml', 'cat kargo-manifests/project.yaml\n\nThe output is as follows.\n', "There’s not much happening"],
-    ['warehouse.yaml', 'cat kargo-manifests/warehouse.yaml\n\nThe output is as follows.\n', 'That warehouse subscribes'],
+    [
+      'project.yaml',
+      'cat kargo-manifests/project.yaml\n\nThe output is as follows.\n',
+      'There’s not much happening',
+    ],
+    [
+      'warehouse.yaml',
+      'cat kargo-manifests/warehouse.yaml\n\nThe output is as follows.\n',
+      'That warehouse subscribes',
+    ],
   ])('%s is the seed text', (file, after, before) => {
     expect(parse(exampleText(`silly-demo/${file}`))).toEqual(seedDocuments(after, before)[0])
   })
 
   it('the three Stages are the seed text', () => {
-    const stages = seedDocuments('cat kargo-manifests/stage-*.yaml\n\nThe output is as follows.\n', 'The first Stage is called dev.')
+    const stages = seedDocuments(
+      'cat kargo-manifests/stage-*.yaml\n\nThe output is as follows.\n',
+      'The first Stage is called dev.',
+    )
     expect(stages).toHaveLength(3)
     for (const stage of stages as Array<{ metadata: { name: string } }>) {
       expect(parse(exampleText(`silly-demo/stage-${stage.metadata.name}.yaml`))).toEqual(stage)
@@ -65,10 +76,18 @@ describe('seed 002 Stage examples', () => {
   })
 
   it('keeps the legacy git-push branch, messageFromSteps and expressions in the template', () => {
-    const [test] = parseManifests(exampleText('seed-002/stages.yaml'), { semanticChecks: defaultSemanticChecks })
+    const [test] = parseManifests(exampleText('seed-002/stages.yaml'), {
+      semanticChecks: defaultSemanticChecks,
+    })
     if (test?.kind !== 'Stage') throw new Error('expected a Stage')
     const steps = test.manifest.spec.promotionTemplate!.spec.steps!
-    expect(steps.find((s) => s.uses === 'git-push')?.config).toEqual({ path: '${{ vars.outPath }}', branch: '${{ vars.targetBranch }}' })
-    expect(test.manifest.spec.promotionTemplate!.spec.vars).toContainEqual({ name: 'targetBranch', value: 'stage/${{ ctx.stage }}' })
+    expect(steps.find((s) => s.uses === 'git-push')?.config).toEqual({
+      path: '${{ vars.outPath }}',
+      branch: '${{ vars.targetBranch }}',
+    })
+    expect(test.manifest.spec.promotionTemplate!.spec.vars).toContainEqual({
+      name: 'targetBranch',
+      value: 'stage/${{ ctx.stage }}',
+    })
   })
 })

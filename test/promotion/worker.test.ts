@@ -40,7 +40,13 @@ function recordingSteps() {
       return { status: 'Succeeded', output: { echoed: config } }
     },
   }
-  return { calls, steps: new Map<string, Step<unknown>>([[waiter.kind, waiter as Step<unknown>], [echo.kind, echo as Step<unknown>]]) }
+  return {
+    calls,
+    steps: new Map<string, Step<unknown>>([
+      [waiter.kind, waiter as Step<unknown>],
+      [echo.kind, echo as Step<unknown>],
+    ]),
+  }
 }
 
 async function setup(steps: string) {
@@ -71,9 +77,25 @@ ${steps}
 `
   // Parsed without step-config checks: these tests use their own steps under built-in names.
   await applyManifests({ db, sealer: seal }, parseManifests(manifests), 'upsert')
-  const { freight } = await createFreight(db, { project: 'demo', name: 'f'.repeat(40), alias: 'test-freight', origin: { kind: 'Warehouse', name: 'app' }, images: [{ repoURL: 'example.com/app', tag: '1.0.0', digest: 'sha256:abc' }], discoveredAt: new Date() })
+  const { freight } = await createFreight(db, {
+    project: 'demo',
+    name: 'f'.repeat(40),
+    alias: 'test-freight',
+    origin: { kind: 'Warehouse', name: 'app' },
+    images: [{ repoURL: 'example.com/app', tag: '1.0.0', digest: 'sha256:abc' }],
+    discoveredAt: new Date(),
+  })
   const queued: string[] = []
-  const promotion = await promoteToStage({ db, enqueuePromotion: async (m) => void queued.push(m.promotion) }, { project: 'demo', stage: 'test', selector: { freight: freight.metadata.name }, actor: admin, manual: true })
+  const promotion = await promoteToStage(
+    { db, enqueuePromotion: async (m) => void queued.push(m.promotion) },
+    {
+      project: 'demo',
+      stage: 'test',
+      selector: { freight: freight.metadata.name },
+      actor: admin,
+      manual: true,
+    },
+  )
   return { db, promotion, queued }
 }
 
@@ -96,19 +118,37 @@ describe('the promotion worker', () => {
     const worker = deps(db, steps)
     const results = []
     for (let i = 0; i < 5; i++) {
-      const result = await workPromotion({ ...worker, holder: `delivery-${i}` }, 'demo', promotion.metadata.name)
+      const result = await workPromotion(
+        { ...worker, holder: `delivery-${i}` },
+        'demo',
+        promotion.metadata.name,
+      )
       results.push(result.done)
       if (result.done) break
     }
     expect(results).toEqual([false, false, true])
-    expect(calls.map((c) => c.kind)).toEqual(['git-clear', 'argocd-wait', 'argocd-wait', 'argocd-wait', 'git-clear'])
+    expect(calls.map((c) => c.kind)).toEqual([
+      'git-clear',
+      'argocd-wait',
+      'argocd-wait',
+      'argocd-wait',
+      'git-clear',
+    ])
     expect(calls[0]!.config).toEqual({ path: 'stage/test', who: 'hello', n: 42 })
-    expect(calls.filter((c) => c.kind === 'argocd-wait').map((c) => c.state)).toEqual([undefined, { seen: 1 }, { seen: 2 }])
+    expect(calls.filter((c) => c.kind === 'argocd-wait').map((c) => c.state)).toEqual([
+      undefined,
+      { seen: 1 },
+      { seen: 2 },
+    ])
     expect(calls[4]!.config).toEqual({ previous: 'stage/test', seen: 3 })
     const done = await requirePromotion(db, 'demo', promotion.metadata.name)
     expect(done.status.phase).toBe('Succeeded')
     expect(done.status.lease).toBeUndefined()
-    expect(done.status.stepExecutionMetadata!.map((s) => [s.alias, s.status])).toEqual([['first', 'Succeeded'], ['wait', 'Succeeded'], ['step-2', 'Succeeded']])
+    expect(done.status.stepExecutionMetadata!.map((s) => [s.alias, s.status])).toEqual([
+      ['first', 'Succeeded'],
+      ['wait', 'Succeeded'],
+      ['step-2', 'Succeeded'],
+    ])
     const stage = await requireStage(db, 'demo', 'test')
     expect(stage.status.currentPromotion).toBeUndefined()
     expect(stage.status.lastPromotion?.name).toBe(promotion.metadata.name)
@@ -120,7 +160,9 @@ describe('the promotion worker', () => {
         config: {a: 1}`)
     const { calls, steps } = recordingSteps()
     expect(await workPromotion(deps(db, steps), 'demo', promotion.metadata.name)).toEqual({ done: true })
-    expect(await workPromotion(deps(db, steps, 'w2'), 'demo', promotion.metadata.name)).toEqual({ done: true })
+    expect(await workPromotion(deps(db, steps, 'w2'), 'demo', promotion.metadata.name)).toEqual({
+      done: true,
+    })
     expect(calls).toHaveLength(1)
   })
 
@@ -129,7 +171,13 @@ describe('the promotion worker', () => {
         config: {times: 2}`)
     const { calls, steps } = recordingSteps()
     const { updateResource } = await import('../../lib/store/resources.js')
-    await updateResource(db, { project: 'demo', kind: 'Promotion', name: promotion.metadata.name }, (r) => ({ ...r, status: { ...r.status, lease: { holder: 'someone-else', until: new Date(Date.now() + 60_000).toISOString() } } }))
+    await updateResource(db, { project: 'demo', kind: 'Promotion', name: promotion.metadata.name }, (r) => ({
+      ...r,
+      status: {
+        ...r.status,
+        lease: { holder: 'someone-else', until: new Date(Date.now() + 60_000).toISOString() },
+      },
+    }))
     const result = await workPromotion(deps(db, steps), 'demo', promotion.metadata.name)
     expect(result).toMatchObject({ done: false, reason: 'leased by someone-else' })
     expect(calls).toHaveLength(0)
@@ -154,18 +202,29 @@ describe('the promotion worker', () => {
   it('never overlaps Promotions to one Stage: they run one at a time in creation order, whatever the delivery order', async () => {
     const { db, promotion: first } = await setup(`      - uses: argocd-wait
         config: {times: 2}`)
-    const second = await promoteToStage({ db, enqueuePromotion: async () => {} }, { project: 'demo', stage: 'test', selector: { freight: 'f'.repeat(40) }, actor: admin, manual: true })
+    const second = await promoteToStage(
+      { db, enqueuePromotion: async () => {} },
+      { project: 'demo', stage: 'test', selector: { freight: 'f'.repeat(40) }, actor: admin, manual: true },
+    )
     const { steps } = recordingSteps()
     // The later one is delivered first: it must wait for the earlier one.
-    expect(await workPromotion(deps(db, steps, 'w-second'), 'demo', second.metadata.name)).toMatchObject({ done: false, reason: expect.stringContaining(first.metadata.name) })
+    expect(await workPromotion(deps(db, steps, 'w-second'), 'demo', second.metadata.name)).toMatchObject({
+      done: false,
+      reason: expect.stringContaining(first.metadata.name),
+    })
     const pending = new Set([first.metadata.name, second.metadata.name])
     for (let round = 0; pending.size > 0 && round < 20; round++) {
-      await Promise.all([...pending].map(async (name, i) => {
-        const result = await workPromotion(deps(db, steps, `w-${round}-${i}`), 'demo', name)
-        if (result.done) pending.delete(name)
-      }))
+      await Promise.all(
+        [...pending].map(async (name, i) => {
+          const result = await workPromotion(deps(db, steps, `w-${round}-${i}`), 'demo', name)
+          if (result.done) pending.delete(name)
+        }),
+      )
     }
-    const [a, b] = await Promise.all([requirePromotion(db, 'demo', first.metadata.name), requirePromotion(db, 'demo', second.metadata.name)])
+    const [a, b] = await Promise.all([
+      requirePromotion(db, 'demo', first.metadata.name),
+      requirePromotion(db, 'demo', second.metadata.name),
+    ])
     expect([a.status.phase, b.status.phase]).toEqual(['Succeeded', 'Succeeded'])
     expect(Date.parse(b.status.startedAt!)).toBeGreaterThanOrEqual(Date.parse(a.status.finishedAt!))
   })

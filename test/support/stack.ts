@@ -40,7 +40,11 @@ export async function testApp(overrides: Partial<AppDeps> = {}) {
     ...overrides,
   }
   const app = createApp(deps)
-  const call = (method: string, path: string, options: { body?: string | object; token?: string | null; contentType?: string } = {}) => {
+  const call = (
+    method: string,
+    path: string,
+    options: { body?: string | object; token?: string | null; contentType?: string } = {},
+  ) => {
     const headers: Record<string, string> = {}
     const token = options.token === undefined ? TEST_ADMIN_TOKEN : options.token
     if (token) headers.authorization = `Bearer ${token}`

@@ -18,7 +18,10 @@ export const ADMIN_TOKEN = 'tb_e2e-admin'
  * and SQS emulator, the HTTP API on a free port, and the `promote` Lambda handler consuming the queue.
  * Environment variables are set for this test file's process (vitest runs each file in its own fork).
  */
-export async function startTugboat(env: Record<string, string> = {}, options: { visibilityTimeoutSeconds?: number; worker?: boolean } = {}) {
+export async function startTugboat(
+  env: Record<string, string> = {},
+  options: { visibilityTimeoutSeconds?: number; worker?: boolean } = {},
+) {
   const table = `e2e-${randomUUID()}`
   await ensureTable(dynamoClient(), table)
   const sqs = sqsClient()
@@ -46,18 +49,35 @@ export async function startTugboat(env: Record<string, string> = {}, options: { 
   ])
   const port = await freePort()
   const server = serve({ fetch: createApp(appDeps(ctx)).fetch, port, hostname: '127.0.0.1' })
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.promotions, AttributeNames: ['QueueArn'] }))
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queues.promotions, AttributeNames: ['QueueArn'] }),
+  )
   const errors: unknown[] = []
   const consumer =
     options.worker === false
       ? { stop: async () => {} }
-      : consumeQueue({ sqs, queueUrl: queues.promotions, queueArn: Attributes!.QueueArn!, handler: promote, functionName: 'promote', onError: (e) => errors.push(e) })
+      : consumeQueue({
+          sqs,
+          queueUrl: queues.promotions,
+          queueArn: Attributes!.QueueArn!,
+          handler: promote,
+          functionName: 'promote',
+          onError: (e) => errors.push(e),
+        })
   const url = `http://127.0.0.1:${port}`
 
-  const api = async <T = any>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: T }> => {  
+  const api = async <T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<{ status: number; body: T }> => {
     const response = await fetch(`${url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body !== undefined ? { 'content-type': contentType } : {}),
+      },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     })
     const text = await response.text()
@@ -65,12 +85,19 @@ export async function startTugboat(env: Record<string, string> = {}, options: { 
   }
 
   /** Polls until `probe` returns a value (not undefined), or fails after `ms`. */
-  const eventually = async <T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> => {
+  const eventually = async <T>(
+    what: string,
+    probe: () => Promise<T | undefined>,
+    ms = 60_000,
+  ): Promise<T> => {
     const deadline = Date.now() + ms
     for (;;) {
       const value = await probe()
       if (value !== undefined) return value
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${errors.length ? `; worker errors: ${errors.map(String).join('; ')}` : ''}`)
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}${errors.length ? `; worker errors: ${errors.map(String).join('; ')}` : ''}`,
+        )
       await new Promise((r) => setTimeout(r, 250))
     }
   }

@@ -9,6 +9,15 @@ import { consumeQueue } from '../../lib/local/queue-consumer.js'
 
 const queueUrl = process.env.TUGBOAT_PROMOTIONS_QUEUE_URL!
 const sqs = new SQSClient({ region: 'us-east-1' })
-const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
-consumeQueue({ sqs, queueUrl, queueArn: Attributes!.QueueArn!, handler: promote, functionName: 'promote', onError: (e) => console.error(String(e)) })
+const { Attributes } = await sqs.send(
+  new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+)
+consumeQueue({
+  sqs,
+  queueUrl,
+  queueArn: Attributes!.QueueArn!,
+  handler: promote,
+  functionName: 'promote',
+  onError: (e) => console.error(String(e)),
+})
 console.log('worker ready')

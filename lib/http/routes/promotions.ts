@@ -35,14 +35,34 @@ const PromoteRequestSchema = z
 const DownstreamRequestSchema = z
   .object({ freight: z.string().min(1).optional(), freightAlias: z.string().min(1).optional() })
   .strict()
-  .refine((b) => [b.freight, b.freightAlias].filter(Boolean).length === 1, { message: 'set exactly one of freight or freightAlias' })
+  .refine((b) => [b.freight, b.freightAlias].filter(Boolean).length === 1, {
+    message: 'set exactly one of freight or freightAlias',
+  })
 
 const CreateFreightRequestSchema = z
   .object({
     origin: z.object({ kind: z.literal('Warehouse'), name: z.string().min(1) }).strict(),
-    images: z.array(z.object({ repoURL: z.string().min(1), tag: z.string().optional(), digest: z.string().optional() }).strict()).optional(),
-    commits: z.array(z.object({ repoURL: z.string().min(1), id: z.string().optional(), tag: z.string().optional() }).strict()).optional(),
-    charts: z.array(z.object({ repoURL: z.string().min(1), name: z.string().optional(), version: z.string().min(1) }).strict()).optional(),
+    images: z
+      .array(
+        z
+          .object({ repoURL: z.string().min(1), tag: z.string().optional(), digest: z.string().optional() })
+          .strict(),
+      )
+      .optional(),
+    commits: z
+      .array(
+        z
+          .object({ repoURL: z.string().min(1), id: z.string().optional(), tag: z.string().optional() })
+          .strict(),
+      )
+      .optional(),
+    charts: z
+      .array(
+        z
+          .object({ repoURL: z.string().min(1), name: z.string().optional(), version: z.string().min(1) })
+          .strict(),
+      )
+      .optional(),
   })
   .strict()
 
@@ -72,7 +92,13 @@ export function promotionRoutes(deps: AppDeps) {
     const { project, stage } = c.req.param()
     requireRole(c.get('actor'), canPromote(c.get('actor'), project), `promote in project "${project}"`)
     const body = PromoteRequestSchema.parse(await jsonBody(c))
-    const promotion = await promoteToStage(promoteDeps(), { project, stage, selector: selectorOf(body), actor: c.get('actor'), manual: true })
+    const promotion = await promoteToStage(promoteDeps(), {
+      project,
+      stage,
+      selector: selectorOf(body),
+      actor: c.get('actor'),
+      manual: true,
+    })
     return c.json(promotion, 201)
   })
 
@@ -92,9 +118,14 @@ export function promotionRoutes(deps: AppDeps) {
     const { stage, freight, phase, labelSelector } = c.req.query()
     const phaseFilter = phase ? PromotionPhaseSchema.parse(phase) : undefined
     const matchesLabels = labelSelector ? parseLabelSelector(labelSelector) : () => true
-    let items = stage ? (await listStagePromotions(deps.db, project, stage, { newestFirst: true })) : await listPromotions(deps.db, project)
+    let items = stage
+      ? await listStagePromotions(deps.db, project, stage, { newestFirst: true })
+      : await listPromotions(deps.db, project)
     items = items.filter(
-      (p) => (!freight || p.spec.freight === freight) && (!phaseFilter || p.status.phase === phaseFilter) && matchesLabels(p.metadata.labels),
+      (p) =>
+        (!freight || p.spec.freight === freight) &&
+        (!phaseFilter || p.status.phase === phaseFilter) &&
+        matchesLabels(p.metadata.labels),
     )
     return c.json({ kind: 'PromotionList', items })
   })
@@ -107,10 +138,16 @@ export function promotionRoutes(deps: AppDeps) {
 
   app.post('/:project/promotions/:name/abort', async (c) => {
     const { project, name } = c.req.param()
-    requireRole(c.get('actor'), canPromote(c.get('actor'), project), `abort Promotions in project "${project}"`)
+    requireRole(
+      c.get('actor'),
+      canPromote(c.get('actor'), project),
+      `abort Promotions in project "${project}"`,
+    )
     const current = await requirePromotion(deps.db, project, name)
     if (TERMINAL_PHASES.includes(current.status.phase)) {
-      throw new ConflictError(`Promotion ${name} already finished (${current.status.phase}); nothing to abort`)
+      throw new ConflictError(
+        `Promotion ${name} already finished (${current.status.phase}); nothing to abort`,
+      )
     }
     const now = (deps.now?.() ?? new Date()).toISOString()
     const updated = await updateResource(deps.db, { project, kind: 'Promotion', name }, (resource) => {
@@ -138,27 +175,47 @@ export function promotionRoutes(deps: AppDeps) {
     const { project } = c.req.param()
     requireRole(c.get('actor'), canPromote(c.get('actor'), project), `create Freight in project "${project}"`)
     const body = CreateFreightRequestSchema.parse(await jsonBody(c))
-    const { created, freight } = await createFreightFromDiscovered(deps.db, project, { ...body, warehouse: body.origin.name }, deps.now?.() ?? new Date())
+    const { created, freight } = await createFreightFromDiscovered(
+      deps.db,
+      project,
+      { ...body, warehouse: body.origin.name },
+      deps.now?.() ?? new Date(),
+    )
     return c.json(freight, created ? 201 : 200)
   })
 
   app.post('/:project/freight/:freight/approve', async (c) => {
     const { project, freight } = c.req.param()
-    requireRole(c.get('actor'), canPromote(c.get('actor'), project), `approve Freight in project "${project}"`)
+    requireRole(
+      c.get('actor'),
+      canPromote(c.get('actor'), project),
+      `approve Freight in project "${project}"`,
+    )
     const text = await c.req.text()
-    const stageName = c.req.query('stage') ?? (text ? z.object({ stage: z.string().min(1) }).strict().parse(JSON.parse(text)).stage : undefined)
+    const stageName =
+      c.req.query('stage') ??
+      (text
+        ? z
+            .object({ stage: z.string().min(1) })
+            .strict()
+            .parse(JSON.parse(text)).stage
+        : undefined)
     if (!stageName) throw new ValidationError('stage is required (query ?stage= or body {"stage": …})')
     const stage = await requireStage(deps.db, project, stageName)
     const target = await requireFreight(deps.db, project, freight)
     if (!stage.spec.requestedFreight.some((r) => r.origin.name === target.origin.name)) {
-      throw new ValidationError(`Stage "${stageName}" does not request Freight from Warehouse "${target.origin.name}"`)
+      throw new ValidationError(
+        `Stage "${stageName}" does not request Freight from Warehouse "${target.origin.name}"`,
+      )
     }
     const now = (deps.now?.() ?? new Date()).toISOString()
     const [approved] = await updateTogether(deps.db, [
       {
         ref: { project, kind: 'Freight', name: target.metadata.name },
         change: (resource) => {
-          const status = { ...(resource.status ?? {}) } as { approvedFor?: Record<string, { approvedAt?: string }> }
+          const status = { ...(resource.status ?? {}) } as {
+            approvedFor?: Record<string, { approvedAt?: string }>
+          }
           if (status.approvedFor?.[stageName]) return undefined
           status.approvedFor = { ...status.approvedFor, [stageName]: { approvedAt: now } }
           return { ...resource, status }
@@ -170,11 +227,18 @@ export function promotionRoutes(deps: AppDeps) {
 
   app.post('/:project/warehouses/:warehouse/refresh', async (c) => {
     const { project, warehouse } = c.req.param()
-    requireRole(c.get('actor'), canPromote(c.get('actor'), project), `refresh Warehouses in project "${project}"`)
+    requireRole(
+      c.get('actor'),
+      canPromote(c.get('actor'), project),
+      `refresh Warehouses in project "${project}"`,
+    )
     await requireResource(deps.db, { project, kind: 'Warehouse', name: warehouse })
     if (!deps.refreshWarehouse) throw new Error('discovery is not configured in this deployment')
     const result = await deps.refreshWarehouse(project, warehouse)
-    return c.json({ warehouse: await requireResource(deps.db, { project, kind: "Warehouse", name: warehouse }), result })
+    return c.json({
+      warehouse: await requireResource(deps.db, { project, kind: 'Warehouse', name: warehouse }),
+      result,
+    })
   })
 
   return app

@@ -8,7 +8,13 @@ import { requireRole, type AuthEnv } from '../auth.js'
 import type { AppDeps } from '../deps.js'
 
 const CreateTokenRequestSchema = z
-  .object({ name: z.string().min(1).max(128).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only') })
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only'),
+  })
   .strict()
 
 /** Token routes: an admin hands out bearer tokens bound to a role. The token is shown once, in the response. */
@@ -35,7 +41,8 @@ export function tokenRoutes(deps: AppDeps) {
 
   app.post('/system/roles/:role/api-tokens', async (c) => {
     const actor = c.get('actor')
-    if (actor.role !== 'system-admin') throw new ForbiddenError('only a system admin can create system tokens')
+    if (actor.role !== 'system-admin')
+      throw new ForbiddenError('only a system admin can create system tokens')
     const role = RoleSchema.extract(['system-admin']).parse(c.req.param('role'))
     const { name } = CreateTokenRequestSchema.parse(await c.req.json())
     const token = await createToken(deps.db, { name, role, createdBy: actor.name })

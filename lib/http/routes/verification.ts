@@ -31,16 +31,29 @@ export function verificationRoutes(deps: AppDeps) {
     const { project, stage: name } = c.req.param()
     requireRole(c.get('actor'), canPromote(c.get('actor'), project), `verify Stages in project "${project}"`)
     const stage = await requireStage(deps.db, project, name)
-    if (!stage.status.freightHistory?.[0]) throw new ConflictError(`Stage "${name}" has no Freight to verify yet`)
+    if (!stage.status.freightHistory?.[0])
+      throw new ConflictError(`Stage "${name}" has no Freight to verify yet`)
     await restartStageVerification(deps.db, stage)
-    return c.json({ stage: name, phase: 'Verifying', message: 'verification will run on the next reconcile' }, 202)
+    return c.json(
+      { stage: name, phase: 'Verifying', message: 'verification will run on the next reconcile' },
+      202,
+    )
   })
 
   app.post('/:project/stages/:stage/verification/abort', async (c) => {
     const { project, stage: name } = c.req.param()
-    requireRole(c.get('actor'), canPromote(c.get('actor'), project), `abort verification in project "${project}"`)
+    requireRole(
+      c.get('actor'),
+      canPromote(c.get('actor'), project),
+      `abort verification in project "${project}"`,
+    )
     const stage = await requireStage(deps.db, project, name)
-    const aborted = await abortStageVerification(deps.db, stage, c.get('actor').name, deps.now?.() ?? new Date())
+    const aborted = await abortStageVerification(
+      deps.db,
+      stage,
+      c.get('actor').name,
+      deps.now?.() ?? new Date(),
+    )
     if (!aborted) throw new ConflictError(`Stage "${name}" has no verification running`)
     return c.json({ stage: name, aborted: true })
   })

@@ -228,4 +228,86 @@ describe('the promotion worker', () => {
     expect([a.status.phase, b.status.phase]).toEqual(['Succeeded', 'Succeeded'])
     expect(Date.parse(b.status.startedAt!)).toBeGreaterThanOrEqual(Date.parse(a.status.finishedAt!))
   })
+
+  it('honours continueOnError and if: success() / failure()', async () => {
+    const { db, promotion } = await setup(`      - uses: git-clear
+        as: doomed
+        continueOnError: true
+        config: {fail: "expected"}
+      - uses: git-clear
+        as: plain
+        config: {skipped: "no if, and an earlier step failed"}
+      - uses: git-clear
+        as: after-failure
+        if: \${{ failure() }}
+        config: {saw: "\${{ status('doomed') }}"}
+      - uses: git-clear
+        as: only-on-success
+        if: \${{ success() }}
+        config: {never: true}`)
+    const { calls, steps } = recordingSteps()
+    expect(await workPromotion(deps(db, steps), 'demo', promotion.metadata.name)).toEqual({ done: true })
+    const done = await requirePromotion(db, 'demo', promotion.metadata.name)
+    expect(done.status.stepExecutionMetadata!.map((s) => [s.alias, s.status])).toEqual([
+      ['doomed', 'Failed'],
+      ['plain', 'Skipped'],
+      ['after-failure', 'Succeeded'],
+      ['only-on-success', 'Skipped'],
+    ])
+    expect(calls.map((c) => c.config)).toEqual([{ fail: 'expected' }, { saw: 'Failed' }])
+  })
+
+  it('expands a PromotionTask into task::step aliases, with the caller\'s vars and task.outputs', async () => {
+    const { db } = await setup(`      - uses: git-clear
+        config: {x: 1}`)
+    const { applyManifests } = await import('../../lib/resources/apply.js')
+    await applyManifests({ db, sealer: seal }, parseManifests(`apiVersion: kargo.akuity.io/v1alpha1
+kind: PromotionTask
+metadata: {name: checks, namespace: demo}
+spec:
+  vars:
+  - {name: level, value: lenient}
+  steps:
+  - uses: git-clear
+    as: first
+    config: {level: "\${{ vars.level }}"}
+  - uses: git-clear
+    as: second
+    config: {first: "\${{ task.outputs.first.echoed.level }}"}
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Stage
+metadata: {name: tasked, namespace: demo}
+spec:
+  requestedFreight: [{origin: {kind: Warehouse, name: app}, sources: {direct: true}}]
+  promotionTemplate:
+    spec:
+      steps:
+      - as: lint
+        task: {name: checks}
+        vars:
+        - {name: level, value: strict}
+`), 'upsert')
+    const promotion = await promoteToStage({ db, enqueuePromotion: async () => {} }, { project: 'demo', stage: 'tasked', selector: { freight: 'f'.repeat(40) }, actor: admin, manual: true })
+    expect(promotion.spec.steps.map((s) => s.as)).toEqual(['lint::first', 'lint::second'])
+    const { calls, steps } = recordingSteps()
+    expect(await workPromotion(deps(db, steps), 'demo', promotion.metadata.name)).toEqual({ done: true })
+    expect(calls.map((c) => c.config)).toEqual([{ level: 'strict' }, { first: 'strict' }])
+  })
+
+  it('aborts a Pending Promotion at once and a Running one at its next step', async () => {
+    const { db, promotion } = await setup(`      - uses: argocd-wait
+        config: {times: 2}
+      - uses: git-clear
+        config: {never: true}`)
+    const { calls, steps } = recordingSteps()
+    expect((await workPromotion(deps(db, steps), 'demo', promotion.metadata.name)).done).toBe(false)
+    const { updateResource } = await import('../../lib/store/resources.js')
+    await updateResource(db, { project: 'demo', kind: 'Promotion', name: promotion.metadata.name }, (r) => ({ ...r, status: { ...r.status, abortRequested: true } }))
+    expect(await workPromotion(deps(db, steps, 'w2'), 'demo', promotion.metadata.name)).toEqual({ done: true })
+    const done = await requirePromotion(db, 'demo', promotion.metadata.name)
+    expect(done.status.phase).toBe('Aborted')
+    expect(calls.map((c) => c.kind)).toEqual(['argocd-wait'])
+    expect((await requireStage(db, 'demo', 'test')).status.currentPromotion).toBeUndefined()
+  })
 })

@@ -103,15 +103,19 @@ describe('outbound events: outbox → SQS → deliver → subscribers', () => {
       subject: 'ghcr.io/acme/guestbook',
     })
 
-    const status = (await getResource(stack.db, { project, kind: 'EventSubscription', name: 'deployments' }))
-      ?.status
-    expect(status).toMatchObject({
-      lastDelivery: {
-        eventId: events[1]!.id,
-        type: EVENT_TYPES.serviceDeployed,
-        statusCode: 200,
-        attempt: 1,
-      },
+    const status = await eventually(async () => {
+      const current = (
+        await getResource(stack.db, { project, kind: 'EventSubscription', name: 'deployments' })
+      )?.status
+      expect(current).toMatchObject({
+        lastDelivery: {
+          eventId: events[1]!.id,
+          type: EVENT_TYPES.serviceDeployed,
+          statusCode: 200,
+          attempt: 1,
+        },
+      })
+      return current
     })
     expect(JSON.stringify(status)).not.toContain('hook-s3cret')
     // The outbox is empty once relayed.
@@ -145,14 +149,18 @@ describe('outbound events: outbox → SQS → deliver → subscribers', () => {
     const gaps = receiver.requests.slice(1).map((r, i) => r.receivedAt - receiver.requests[i]!.receivedAt)
     expect(gaps.every((g) => g >= 900)).toBe(true) // the message was hidden between attempts
     expect(receiver.requests.every((r) => JSON.parse(r.body).id === event!.id)).toBe(true)
-    await expect(getDelivery(stack.db, project, event!.id, 'flaky')).resolves.toMatchObject({
-      state: 'delivered',
-      attempts: 3,
-      statusCode: 200,
+    // The receiver answered; Tugboat records the attempt just after.
+    const status = await eventually(async () => {
+      await expect(getDelivery(stack.db, project, event!.id, 'flaky')).resolves.toMatchObject({
+        state: 'delivered',
+        attempts: 3,
+        statusCode: 200,
+      })
+      const current = (await getResource(stack.db, { project, kind: 'EventSubscription', name: 'flaky' }))
+        ?.status as { deliveries: Array<{ statusCode: number; error?: string }> }
+      expect(current.deliveries.map((d) => d.statusCode)).toEqual([200, 503, 503])
+      return current
     })
-    const status = (await getResource(stack.db, { project, kind: 'EventSubscription', name: 'flaky' }))
-      ?.status as { deliveries: Array<{ statusCode: number; error?: string }> }
-    expect(status.deliveries.map((d) => d.statusCode)).toEqual([200, 503, 503])
     expect(status.deliveries[1]!.error).toBe('HTTP 503 Service Unavailable')
   })
 

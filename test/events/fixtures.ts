@@ -104,3 +104,16 @@ export async function peekQueue(sqs: SQSClient, queueUrl: string, timeoutMs = 10
   }
   return []
 }
+
+/** Retries `check` (which throws until satisfied) for up to `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await check()
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+}

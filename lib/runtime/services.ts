@@ -7,7 +7,9 @@ import { createTokenCache } from '../discovery/oci/registry-client.js'
 import type { PromoteDeps } from '../promotion/create.js'
 import { sendPromotionMessage } from '../queue/promotions.js'
 import { reconcileProject, type ReconcileDeps } from '../reconcile/reconcile.js'
-import { findCredential } from '../store/credentials.js'
+import { findCredential, findCredentialOfType } from '../store/credentials.js'
+import { ArgoCDClient } from '../argocd/client.js'
+import { messageOf, ValidationError } from '../errors.js'
 import type { Promotion } from '../store/promotions.js'
 import { builtinSteps } from '../steps/registry.js'
 import type { Step } from '../steps/types.js'
@@ -17,7 +19,8 @@ let steps: ReadonlyMap<string, Step<unknown>> | undefined
 const tokenCache = createTokenCache()
 
 /** The step registry for this process, with Argo CD configured from the environment. */
-export function promotionStepDeps(_ctx: RuntimeContext): ReadonlyMap<string, Step<unknown>> {
+export function promotionStepDeps(ctx: RuntimeContext): ReadonlyMap<string, Step<unknown>> {
+  ctxForArgo = ctx
   steps ??= builtinSteps({ argocd: { argocd: argocdProvider } })
   return steps
 }
@@ -35,7 +38,21 @@ export function promoteDeps(ctx: RuntimeContext): PromoteDeps {
   return { db: ctx.db, enqueuePromotion: enqueuer(ctx) }
 }
 
-const argocdProvider = argoCDClientProviderFromEnv()
+let ctxForArgo: RuntimeContext | undefined
+const fromEnv = argoCDClientProviderFromEnv()
+
+/**
+ * The Argo CD client for a project: the project's own `argocd` credential (a Secret labelled
+ * `kargo.akuity.io/cred-type: argocd` with `server`, `token` and optionally `insecureSkipTLSVerify`) when it has
+ * one, else the deployment's ARGOCD_SERVER / ARGOCD_AUTH_TOKEN.
+ */
+const argocdProvider = async (project: string): Promise<ArgoCDClient> => {
+  const credential = ctxForArgo ? await findCredentialOfType(ctxForArgo.db, ctxForArgo.sealer, project, 'argocd') : undefined
+  if (!credential) return fromEnv(project)
+  const { server, token, insecureSkipTLSVerify } = credential.data
+  if (!server || !token) throw new ValidationError(`Secret "${credential.name}" (cred-type argocd) needs stringData.server and stringData.token`)
+  return new ArgoCDClient({ server, token, insecureSkipTLSVerify: insecureSkipTLSVerify === 'true' })
+}
 
 /** Health of a Stage from the Argo CD apps its last Promotion registered; NotApplicable when there are none. */
 export async function stageHealth(
@@ -66,6 +83,7 @@ export async function stageHealth(
 }
 
 export function reconcileDeps(ctx: RuntimeContext): ReconcileDeps {
+  ctxForArgo = ctx
   return {
     ...promoteDeps(ctx),
     redrive: enqueuer(ctx),

@@ -109,6 +109,26 @@ function normaliseForMatch(url: string): string {
     .replace(/\/+$/, '')
 }
 
+/** The project's credential of a type that is not tied to a repository (e.g. `argocd`), first by name. */
+export async function findCredentialOfType(db: Db, sealer: Sealer, project: string, type: CredentialType): Promise<Credential | undefined> {
+  const page = await db.doc.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.resource(project, KIND, '').PK, ':prefix': `${KIND}#` },
+    }),
+  )
+  const match = (page.Items ?? []).map((item) => ItemSchema.parse(item)).find((c) => c.credType === type)
+  if (!match) return undefined
+  return {
+    name: match.name,
+    type: match.credType,
+    ...(match.repoURL ? { repoURL: match.repoURL } : {}),
+    repoURLIsRegex: match.repoURLIsRegex,
+    data: z.record(z.string(), z.string()).parse(JSON.parse(sealer.open(match.sealed))),
+  }
+}
+
 /**
  * Finds the credential for a repository URL, Kargo-style: an exact (normalised) repoURL match wins,
  * then the first regex match in name order.

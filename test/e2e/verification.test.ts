@@ -187,7 +187,7 @@ describe('Argo CD health and verification gate the flow of Freight', () => {
     metrics = await startFakeWebMetric()
     argocd = await startFakeArgoCD({
       token: ARGOCD_TOKEN,
-      apps: [...apps('passing'), ...apps('failing'), ...apps('degraded'), ...apps('unauthorized', false)],
+      apps: [...apps('passing'), ...apps('failing'), ...apps('degraded'), ...apps('unauthorized', false), ...apps('override')],
     })
     tugboat = await startTugboat({ ARGOCD_SERVER: argocd.url, ARGOCD_AUTH_TOKEN: ARGOCD_TOKEN })
   }, 120_000)
@@ -280,5 +280,26 @@ describe('Argo CD health and verification gate the flow of Freight', () => {
     expect(promotion.status.message).toMatch(/kargo\.akuity\.io\/authorized-stage/)
     expect(promotion.status.message).toContain('unauthorized:test')
     expect(argocd.app('unauthorized-test')?.spec).toEqual(before?.spec)
+  })
+
+  it("uses a project's own argocd credential over the deployment's Argo CD settings", async () => {
+    const secret = `apiVersion: v1
+kind: Secret
+metadata:
+  name: argocd
+  namespace: override
+  labels: {kargo.akuity.io/cred-type: argocd}
+stringData:
+  server: ${argocd.url}
+  token: not.a-valid.token
+`
+    const manifests = pipeline('override', gitURL, registry.host)
+    const applied = await tugboat.api('PUT', '/v1beta1/resources?upsert=true', `${manifests}---\n${secret}`, 'application/yaml')
+    expect(applied.status).toBe(200)
+    await tugboat.api('POST', '/v1beta1/projects/override/warehouses/app/refresh')
+    const promotion = await tugboat.eventually('override promotion', async () => finished(await promotions('override', 'test')), 90_000)
+    expect(promotion.status.phase).toBe('Errored')
+    expect(promotion.status.message).toMatch(/401/)
+    expect(promotion.status.message).not.toContain('not.a-valid.token')
   })
 })

@@ -16,6 +16,7 @@ import {
   createSecret,
   createSubscription,
   eventsStack,
+  eventually,
   peekQueue,
   runDeliver,
 } from './fixtures.js'

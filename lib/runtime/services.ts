@@ -47,10 +47,15 @@ const fromEnv = argoCDClientProviderFromEnv()
  * one, else the deployment's ARGOCD_SERVER / ARGOCD_AUTH_TOKEN.
  */
 const argocdProvider = async (project: string): Promise<ArgoCDClient> => {
-  const credential = ctxForArgo ? await findCredentialOfType(ctxForArgo.db, ctxForArgo.sealer, project, 'argocd') : undefined
+  const credential = ctxForArgo
+    ? await findCredentialOfType(ctxForArgo.db, ctxForArgo.sealer, project, 'argocd')
+    : undefined
   if (!credential) return fromEnv(project)
   const { server, token, insecureSkipTLSVerify } = credential.data
-  if (!server || !token) throw new ValidationError(`Secret "${credential.name}" (cred-type argocd) needs stringData.server and stringData.token`)
+  if (!server || !token)
+    throw new ValidationError(
+      `Secret "${credential.name}" (cred-type argocd) needs stringData.server and stringData.token`,
+    )
   return new ArgoCDClient({ server, token, insecureSkipTLSVerify: insecureSkipTLSVerify === 'true' })
 }
 
@@ -61,9 +66,14 @@ export async function stageHealth(
 ): Promise<Awaited<ReturnType<NonNullable<ReconcileDeps['stageHealth']>>>> {
   const checks = (stage.status.healthChecks ?? []).map((c) => ArgoCDAppHealthCheckSchema.parse(c))
   if (checks.length === 0) return { status: 'NotApplicable' }
-  if (!ctx.config.ARGOCD_SERVER)
-    return { status: 'Unknown', issues: ['Argo CD is not configured (ARGOCD_SERVER); cannot assess health'] }
-  const result = await checkArgoCDHealth(await argocdProvider(stage.project), checks)
+  ctxForArgo = ctx
+  let client: ArgoCDClient
+  try {
+    client = await argocdProvider(stage.project)
+  } catch (error) {
+    return { status: 'Unknown', issues: [`cannot reach Argo CD: ${messageOf(error)}`] }
+  }
+  const result = await checkArgoCDHealth(client, checks)
   return {
     status: result.status,
     argoCDApps: result.apps.map((a) => ({

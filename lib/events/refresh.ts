@@ -3,7 +3,7 @@ import { messageOf } from '../errors.js'
 import { compilePathFilter } from '../discovery/path-filter.js'
 import { normalizeChartURL, normalizeGitURL, normalizeImageURL } from '../model/freight-name.js'
 import type { Db } from '../store/client.js'
-import { listResources } from '../store/resources.js'
+import { listResources, updateResource } from '../store/resources.js'
 
 /** What changed upstream, as a webhook or an artifact event tells it. */
 export interface RepositoryChange {
@@ -133,4 +133,26 @@ export async function refreshAll(
       ...(outcome.data.message ? { message: outcome.data.message } : {}),
     }
   })
+}
+
+/**
+ * Asks for a Warehouse poll without waiting for it: marks the Warehouse due now, so the next discover run (every
+ * minute) polls it. For webhook senders with short timeouts (GitHub gives up after 10 s); `pollWarehouse` itself
+ * is the synchronous alternative. Answers like a poll result, `{warehouse, ok, message}`.
+ */
+export async function requestRefresh(
+  db: Db,
+  project: string,
+  warehouse: string,
+  now = new Date(),
+): Promise<{ warehouse: string; ok: boolean; message: string }> {
+  await updateResource(db, { project, kind: 'Warehouse', name: warehouse }, (current) => {
+    const status = z
+      .object({ nextDiscoveryAt: z.string().optional() })
+      .passthrough()
+      .parse(current.status ?? {})
+    if (status.nextDiscoveryAt && Date.parse(status.nextDiscoveryAt) <= now.getTime()) return undefined
+    return { ...current, status: { ...status, nextDiscoveryAt: now.toISOString() } }
+  })
+  return { warehouse, ok: true, message: 'refresh requested; the next discovery run polls it' }
 }

@@ -6,17 +6,15 @@ export interface LocalOptions {
   host: string
   inMemory: boolean
   dataDir: string
-  demo: boolean
   discoverEverySeconds: number
   reconcileEverySeconds: number
 }
 
-export const LOCAL_USAGE = `usage: npm start -- [--port 8080] [--in-memory] [--data-dir .tugboat] [--no-demo]
+export const LOCAL_USAGE = `usage: npm start -- [--port 8080] [--in-memory] [--data-dir .tugboat]
 
   --port N           serve the API on http://127.0.0.1:N (default 8080)
   --in-memory        keep everything in memory (default: persist to --data-dir)
   --data-dir DIR     where data lives between restarts (default .tugboat)
-  --no-demo          do not create the demo pipeline on first start
   --discover-every S seconds between discovery runs (default 15)
   --reconcile-every S seconds between reconcile runs (default 5)`
 
@@ -29,7 +27,6 @@ export function parseLocalArgs(argv: string[], cwd = process.cwd()): LocalOption
       host: { type: 'string', default: '127.0.0.1' },
       'in-memory': { type: 'boolean', default: false },
       'data-dir': { type: 'string', default: '.tugboat' },
-      'no-demo': { type: 'boolean', default: false },
       'discover-every': { type: 'string', default: '15' },
       'reconcile-every': { type: 'string', default: '5' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -50,7 +47,6 @@ export function parseLocalArgs(argv: string[], cwd = process.cwd()): LocalOption
     host: values.host!,
     inMemory: values['in-memory']!,
     dataDir: path.resolve(cwd, values['data-dir']!),
-    demo: !values['no-demo'],
     discoverEverySeconds: seconds('discover-every', values['discover-every']!),
     reconcileEverySeconds: seconds('reconcile-every', values['reconcile-every']!),
   }

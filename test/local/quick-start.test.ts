@@ -60,7 +60,7 @@ describe('the README quick start: npm start, then the CLI', () => {
 
   beforeAll(async () => {
     port = await freePort()
-    running = npmStart(['--in-memory', '--port', String(port), '--no-demo'])
+    running = npmStart(['--in-memory', '--port', String(port)])
     await running.waitFor('Press Ctrl-C to stop.')
     dynamoPort = Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(running.output())![1])
   }, 120_000)
@@ -112,7 +112,7 @@ describe('the README quick start: npm start, then the CLI', () => {
   })
 
   it('explains a port clash in one line', async () => {
-    const second = npmStart(['--in-memory', '--port', String(port), '--no-demo'])
+    const second = npmStart(['--in-memory', '--port', String(port)])
     expect(await second.exited).toBe(1)
     const lines = second.output().trim().split('\n')
     expect(lines).toHaveLength(1)
@@ -131,7 +131,7 @@ describe('the README quick start: npm start, then the CLI', () => {
 
 describe('npm start without Java', () => {
   it('explains it in one line', async () => {
-    const run = npmStart(['--in-memory', '--port', String(await freePort()), '--no-demo'], {
+    const run = npmStart(['--in-memory', '--port', String(await freePort())], {
       TUGBOAT_JAVA: '/nonexistent/java',
     })
     expect(await run.exited).toBe(1)

@@ -5,6 +5,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import { loadConfig } from '../lib/config.js'
 import { loadEventsConfig } from '../lib/events/config.js'
 import { createDeliverHandler } from '../lib/events/deliver.js'
+import { guardedFetch, outboundConfigFromEnv } from '../lib/net/outbound.js'
 import { createDb } from '../lib/store/client.js'
 import { sealer } from '../lib/store/sealing.js'
 
@@ -22,6 +23,8 @@ function build(): (event: SQSEvent, context: Context) => Promise<SQSBatchRespons
     sealer: sealer(config.TUGBOAT_ENCRYPTION_KEY),
     sqs: new SQSClient({ region: config.AWS_REGION }),
     queueUrl: events.TUGBOAT_EVENTS_QUEUE_URL,
+    // The steps' outbound policy: link-local/metadata addresses refused after DNS, TUGBOAT_HTTP_ALLOWLIST honoured.
+    fetch: guardedFetch(outboundConfigFromEnv(process.env)),
     timeoutMs: events.TUGBOAT_EVENTS_TIMEOUT_SECONDS * 1000,
     backoff: {
       baseSeconds: events.TUGBOAT_EVENTS_BACKOFF_BASE_SECONDS,

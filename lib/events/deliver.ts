@@ -1,7 +1,7 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
-import { messageOf, TugboatError } from '../errors.js'
+import { messageOf, TerminalError, TugboatError } from '../errors.js'
 import type { Db } from '../store/client.js'
 import type { Sealer } from '../store/sealing.js'
 import { projectOfSource } from './envelope.js'
@@ -29,8 +29,11 @@ export interface DeliverDeps {
 /** What happened to one event for one subscription. */
 export interface DeliveryOutcome {
   subscription: string
-  /** delivered now; skipped: delivered before; failed: retry later; gone: the receiver said 410, never retried. */
-  state: 'delivered' | 'skipped' | 'failed' | 'gone'
+  /**
+   * delivered now; skipped: delivered before; failed: retry later; gone: the receiver said 410, and refused: the
+   * address is not allowed (link-local, metadata, outside the outbound allow-list); neither is retried.
+   */
+  state: 'delivered' | 'skipped' | 'failed' | 'gone' | 'refused'
   statusCode?: number
   error?: string
 }
@@ -62,10 +65,10 @@ async function post(
   event: CloudEvent,
   body: string,
   secret: string | undefined,
-): Promise<{ statusCode?: number; error?: string }> {
+): Promise<{ statusCode?: number; error?: string; refused?: boolean }> {
   const url = new URL(subscription.spec.url)
   const refused = forbiddenHost(url)
-  if (refused) return { error: refused }
+  if (refused) return { error: refused, refused: true }
   const headers: Record<string, string> = {
     'content-type': 'application/cloudevents+json; charset=utf-8',
     'user-agent': 'tugboat-events/1',
@@ -95,6 +98,8 @@ async function post(
       error: `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}${hint}`,
     }
   } catch (error) {
+    // An injected guarded fetch (lib/net/outbound.ts) refuses blocked hosts with a TerminalError: no retry helps.
+    if (error instanceof TerminalError) return { error: `refused: ${error.message}`, refused: true }
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : ''
     return { error: `request failed: ${messageOf(error)}${cause}` }
   }
@@ -176,7 +181,7 @@ async function deliverTo(
     }
   return {
     subscription: subscription.name,
-    state: result.statusCode === 410 ? 'gone' : 'failed',
+    state: 'refused' in result && result.refused ? 'refused' : result.statusCode === 410 ? 'gone' : 'failed',
     ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
     ...(result.error ? { error: result.error } : {}),
   }

@@ -7,7 +7,13 @@ import { requestRefresh, warehousesFor } from './refresh.js'
 describe('warehousesFor', () => {
   it.each([
     ['an image, any tag or digest form', { images: ['GHCR.io/acme/guestbook:v9'] }, ['images']],
-    ['a git repo in ssh form', { git: ['git@github.com:acme/guestbook-config.git'] }, ['config', 'docs']],
+    [
+      'a git repo, any case, .git or not',
+      { git: ['https://GitHub.com/acme/guestbook-config.git'] },
+      ['config', 'docs'],
+    ],
+    // As in Kargo, https and ssh URLs are different repositories (push payloads carry both forms).
+    ['the ssh form of an https subscription', { git: ['git@github.com:acme/guestbook-config.git'] }, []],
     [
       'a push to main touching apps/',
       {

@@ -2,7 +2,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { promotionEvent, promotionFinishedEvents } from '../../lib/events/builders.js'
-import { createDeliverHandler } from '../../lib/events/deliver.js'
+import { createDeliverHandler, deliverEvent } from '../../lib/events/deliver.js'
 import { outboxItem, relayOutbox, relayPending } from '../../lib/events/outbox.js'
 import { eventKeys, getDelivery } from '../../lib/events/store.js'
 import { EVENT_TYPES, type CloudEvent } from '../../lib/events/types.js'
@@ -394,5 +394,22 @@ describe('outbound events: outbox → SQS → deliver → subscribers', () => {
     expect(
       (await peekQueue(stack.sqs, stack.queues.events)).map((b) => (JSON.parse(b) as CloudEvent).id),
     ).toEqual([event.id])
+  })
+
+  it('refuses link-local and metadata addresses for good (no retry)', async () => {
+    const stack = await eventsStack()
+    await createProject(stack.db, project)
+    await createSubscription(stack.db, project, 'metadata', {
+      url: 'http://169.254.169.254/latest/meta-data/',
+    })
+    const [event] = succeeded()
+    const outcomes = await deliverEvent({ db: stack.db, sealer: stack.sealer }, event!)
+    expect(outcomes).toEqual([
+      {
+        subscription: 'metadata',
+        state: 'refused',
+        error: 'refusing to deliver to link-local/metadata address 169.254.169.254',
+      },
+    ])
   })
 })

@@ -8,6 +8,8 @@ import { openApiDocument } from './openapi.js'
 import { projectRoutes } from './routes/projects.js'
 import { promotionRoutes } from './routes/promotions.js'
 import { verificationRoutes } from './routes/verification.js'
+import { eventRoutes } from './routes/events.js'
+import { webhookRoutes } from './routes/webhooks.js'
 import { resourcesRoutes } from './routes/resources.js'
 import { tokenRoutes } from './routes/tokens.js'
 
@@ -23,6 +25,16 @@ export function createApp(deps: AppDeps) {
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.get('/v1beta1/openapi.json', (c) => c.json(openApiDocument()))
 
+  // Webhook receivers authenticate by the provider's signature or token, not by a bearer token.
+  app.route(
+    '/webhooks',
+    webhookRoutes({
+      db: deps.db,
+      sealer: deps.sealer,
+      ...(deps.refreshWarehouse ? { refreshWarehouse: deps.refreshWarehouse } : {}),
+    }),
+  )
+
   const api = new Hono<AuthEnv>()
   api.use(
     '*',
@@ -36,6 +48,7 @@ export function createApp(deps: AppDeps) {
   api.route('/resources', resourcesRoutes(deps))
   api.route('/projects', promotionRoutes(deps))
   api.route('/projects', verificationRoutes(deps))
+  api.route('/projects', eventRoutes(deps))
   api.route('/projects', projectRoutes(deps))
   api.route('/', tokenRoutes(deps))
   app.route('/v1beta1', api)

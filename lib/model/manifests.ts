@@ -12,6 +12,7 @@ import {
   WarehouseManifestSchema,
 } from './resources.js'
 import { describeIssues } from './zod-errors.js'
+import { EVENTS_API_VERSION, EventSubscriptionManifestSchema } from '../events/subscriptions.js'
 
 /** The kinds `tugboat apply` and `/v1beta1/resources` accept, with how each is scoped. */
 export const applicableKinds = {

@@ -21,12 +21,15 @@ function snippet(name: string): string {
 }
 
 const children: ChildProcess[] = []
+const dirs: string[] = []
 afterEach(() => {
   for (const child of children.splice(0)) child.kill()
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
 })
 
 async function startReceiver(secret: string): Promise<{ url: string; output: () => string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-docs-'))
+  dirs.push(dir)
   const file = path.join(dir, 'verify-server.mjs')
   fs.writeFileSync(file, snippet('verify-server.mjs'))
   const port = await freePort()

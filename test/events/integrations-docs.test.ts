@@ -29,7 +29,9 @@ function block(lang: string, firstLine: string): string {
 }
 
 function writeTemp(name: string, content: string): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-recipe-')), name)
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tugboat-recipe-'))
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const file = path.join(dir, name)
   fs.writeFileSync(file, content, { mode: 0o755 })
   return file
 }

@@ -5,6 +5,7 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda'
 import { guardedFetch, outboundConfigFromEnv } from '../lib/net/outbound.js'
 import { PromotionMessageSchema } from '../lib/queue/promotions.js'
+import { relayPending } from '../lib/events/outbox.js'
 import { workPromotion } from '../lib/promotion/worker.js'
 import { runtimeContext } from '../lib/runtime/context.js'
 import { promotionStepDeps, afterPromotionFinished } from '../lib/runtime/services.js'
@@ -63,5 +64,10 @@ export async function main(event: SQSEvent, context: Context) {
       throw new NotYetDone(`${message.promotion}: ${result.reason}; back in ${seconds}s`)
     }
   }
-  return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false })
+  const response = await processPartialResponse(event, handleRecord, processor, {
+    context,
+    throwOnFullBatchFailure: false,
+  })
+  await relayPending({ db: ctx.db, sqs: ctx.sqs, log })
+  return response
 }

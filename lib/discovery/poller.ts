@@ -13,6 +13,8 @@ import type { Db } from '../store/client.js'
 import { createFreight, type Freight } from '../store/freight.js'
 import { getResource, queryIndex, updateResource, type StoredResource } from '../store/resources.js'
 import { keys } from '../store/table.js'
+import { artifactPublishedEvents, freightInfo } from '../events/builders.js'
+import { outboxItems } from '../events/outbox.js'
 import type { createTokenCache } from './oci/registry-client.js'
 import { discoverCharts } from './chart.js'
 import { discoverCommits } from './git.js'
@@ -197,14 +199,23 @@ export async function assembleFreight(
   })
   for (let attempt = 0; ; attempt++) {
     try {
-      return await createFreight(db, {
-        project,
-        name,
-        alias: generateAlias(),
-        origin: { kind: 'Warehouse', name: warehouse },
-        ...contents,
-        discoveredAt: now,
-      })
+      return await createFreight(
+        db,
+        {
+          project,
+          name,
+          alias: generateAlias(),
+          origin: { kind: 'Warehouse', name: warehouse },
+          ...contents,
+          discoveredAt: now,
+        },
+        // artifact.published goes out with the Freight (outbox, same transaction).
+        (freight) =>
+          outboxItems(
+            db,
+            artifactPublishedEvents({ project, warehouse, freight: freightInfo(freight) }, { now }),
+          ),
+      )
     } catch (error) {
       if (!(error instanceof ConflictError) || error.data.reason !== 'alias' || attempt >= 20) throw error
     }

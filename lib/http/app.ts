@@ -45,6 +45,10 @@ export function createApp(deps: AppDeps) {
     }),
   )
   api.use('*', bearerAuth(deps))
+  api.use('*', async (c, next) => {
+    await next()
+    if (c.req.method !== 'GET') await deps.relayEvents?.()
+  })
   api.route('/resources', resourcesRoutes(deps))
   api.route('/projects', promotionRoutes(deps))
   api.route('/projects', verificationRoutes(deps))

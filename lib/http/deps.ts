@@ -10,6 +10,8 @@ export interface AppDeps {
   now?: () => Date
   /** Sends a Promotion to the promotions queue. */
   enqueuePromotion?: (message: { project: string; stage: string; promotion: string }) => Promise<void>
+  /** Sends pending outbox events to the events queue (after requests that change state). */
+  relayEvents?: () => Promise<unknown>
   /** Polls one Warehouse now; returns when done, with what it found. */
   refreshWarehouse?: (project: string, warehouse: string) => Promise<unknown>
 }

@@ -8,6 +8,8 @@ import { saveCliConfig } from '../cli/config.js'
 import { resetConfig } from '../config.js'
 import { createApp } from '../http/app.js'
 import { ensureQueues } from '../queue/queues.js'
+import { ensureEventQueues } from '../events/queue.js'
+import { createDeliverHandler } from '../events/deliver.js'
 import { appDeps, resetRuntimeContext, runtimeContext } from '../runtime/context.js'
 import { ensureTable } from '../store/client.js'
 import { HelpRequested, LOCAL_USAGE, parseLocalArgs, type LocalOptions } from './args.js'
@@ -100,6 +102,8 @@ async function startOnDynamo(
   )
   const queues = await ensureQueues(sqs)
   process.env.TUGBOAT_PROMOTIONS_QUEUE_URL = queues.promotions
+  const eventQueues = await ensureEventQueues(sqs)
+  process.env.TUGBOAT_EVENTS_QUEUE_URL = eventQueues.events
   resetConfig()
   resetRuntimeContext()
   const ctx = runtimeContext()
@@ -122,6 +126,16 @@ async function startOnDynamo(
     handler: promote,
     functionName: 'promote',
     onError: (error) => console.error(`[promote] ${(error as Error).message}`),
+  })
+  const deliverConsumer = consumeQueue({
+    sqs,
+    queueUrl: eventQueues.events,
+    queueArn: eventQueues.eventsArn,
+    handler: createDeliverHandler({ db: ctx.db, sealer: ctx.sealer, sqs, queueUrl: eventQueues.events }),
+    functionName: 'deliver',
+    // One at a time, so events reach subscribers in outbox order.
+    concurrency: 1,
+    onError: (error) => console.error(`[deliver] ${(error as Error).message}`),
   })
   const stopDiscover = every(options.discoverEverySeconds, 'discover', () => discover())
   const stopReconcile = every(options.reconcileEverySeconds, 'reconcile', () => reconcile())
@@ -148,6 +162,7 @@ async function startOnDynamo(
       stopDiscover()
       stopReconcile()
       await consumer.stop()
+      await deliverConsumer.stop()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await sqsLocal.stop()
       await dynamo.stop()

@@ -21,6 +21,8 @@ import {
 } from '../store/resources.js'
 import { asStage } from '../store/stages.js'
 import { formatDuration, parseDuration } from './durations.js'
+import { freightInfo, promotionFinishedEvents } from '../events/builders.js'
+import { outboxItems } from '../events/outbox.js'
 
 /** Kargo's FreightCollection id: SHA-1 over the sorted Freight names it holds. */
 export function freightCollectionId(items: StageFreightCollection['items']): string {
@@ -195,29 +197,51 @@ export async function completePromotion(
         stageResource,
       ),
     )
-    if (finalStatus.phase === 'Succeeded') {
-      const target = await getResource(db, { project, kind: 'Freight', name: promotion.spec.freight })
-      if (target) {
-        const freight = asFreight(target)
-        const previousName = asStage(project, stageResource).status.freightHistory?.[0]?.items[
-          originKey(freight.origin)
-        ]?.name
-        items.push(put(db, 'Freight', project, freightEntering(freight, promotion.spec.stage, now), freight))
-        if (previousName && previousName !== freight.metadata.name) {
-          const previous = await getResource(db, { project, kind: 'Freight', name: previousName })
-          if (previous)
-            items.push(
-              put(
-                db,
-                'Freight',
-                project,
-                freightLeaving(asFreight(previous), promotion.spec.stage, now),
-                previous,
-              ),
-            )
-        }
+    const target = await getResource(db, { project, kind: 'Freight', name: promotion.spec.freight })
+    let previousInfo: ReturnType<typeof freightInfo> | undefined
+    if (finalStatus.phase === 'Succeeded' && target) {
+      const freight = asFreight(target)
+      const previousName = asStage(project, stageResource).status.freightHistory?.[0]?.items[
+        originKey(freight.origin)
+      ]?.name
+      items.push(put(db, 'Freight', project, freightEntering(freight, promotion.spec.stage, now), freight))
+      if (previousName === freight.metadata.name) previousInfo = freightInfo(freight)
+      if (previousName && previousName !== freight.metadata.name) {
+        const previous = await getResource(db, { project, kind: 'Freight', name: previousName })
+        previousInfo = previous ? freightInfo(asFreight(previous)) : { name: previousName }
+        if (previous)
+          items.push(
+            put(
+              db,
+              'Freight',
+              project,
+              freightLeaving(asFreight(previous), promotion.spec.stage, now),
+              previous,
+            ),
+          )
       }
     }
+    // The outcome is published with the state change (outbox), so a crash cannot lose the event.
+    items.push(
+      ...outboxItems(
+        db,
+        promotionFinishedEvents(
+          {
+            project,
+            stage: promotion.spec.stage,
+            promotion: {
+              name: promotionName,
+              phase: finalStatus.phase,
+              ...(finalStatus.message ? { message: finalStatus.message } : {}),
+            },
+            freight: target ? freightInfo(asFreight(target)) : { name: promotion.spec.freight },
+            ...(previousInfo ? { previousFreight: previousInfo } : {}),
+            ...(promotion.createdBy ? { actor: promotion.createdBy } : {}),
+          },
+          { now },
+        ),
+      ),
+    )
     try {
       await writeAll(db, items, 'conflict while completing the Promotion')
       return

@@ -8,6 +8,8 @@ import { newPromotionItem, type Promotion } from '../store/promotions.js'
 import { getResource, requireResource, writeAll } from '../store/resources.js'
 import { condition } from '../store/conditions.js'
 import { keys } from '../store/table.js'
+import { freightInfo, promotionEvent } from '../events/builders.js'
+import { outboxItem } from '../events/outbox.js'
 import { listStages, requireStage, updateStageStatus, type Stage } from '../store/stages.js'
 import type { FreightReference } from '../steps/types.js'
 import { freightAvailability } from './availability.js'
@@ -125,9 +127,24 @@ export async function promoteToStage(
         },
       ]
     : []
+  // "promotion created" goes out with the Promotion (outbox, same transaction).
+  const created = outboxItem(
+    deps.db,
+    promotionEvent(
+      'created',
+      {
+        project: input.project,
+        stage: stage.name,
+        promotion: { name, phase: 'Pending' },
+        freight: freightInfo(freight),
+        actor: input.actor.name,
+      },
+      { now },
+    ),
+  )
   await writeAll(
     deps.db,
-    [item, ...once],
+    [item, ...once, created],
     input.onceKey ? `already done: ${input.onceKey}` : `Promotion ${name} already exists`,
   )
   if (input.manual) await placeAutoPromotionHold(deps.db, stage, freight, name, input.actor, now)

@@ -11,7 +11,10 @@ import {
   type PromotionStatus,
   listStagePromotions,
 } from '../store/promotions.js'
-import { getResource, updateResource } from '../store/resources.js'
+import { getResource, updateResource, updateTogether } from '../store/resources.js'
+import { asStage } from '../store/stages.js'
+import { freightInfo, promotionEvent } from '../events/builders.js'
+import { outboxItems } from '../events/outbox.js'
 import { requireStage, updateStageStatus } from '../store/stages.js'
 import { setCondition } from '../model/meta.js'
 import type { CredentialsLookup, Step } from '../steps/types.js'
@@ -79,27 +82,63 @@ async function claimStage(
     if (holder && !TERMINAL_PHASES.includes(holder.status.phase)) return `Stage busy with ${holderName}`
   }
   try {
-    await updateStageStatus(db, project, stageName, (status) => {
-      if (
-        (status.currentPromotion?.name ?? undefined) !== holderName &&
-        status.currentPromotion?.name !== name
-      ) {
-        throw new ConflictError(`Stage ${stageName} was claimed by ${status.currentPromotion?.name}`)
-      }
-      return {
-        ...status,
-        phase: 'Promoting',
-        currentPromotion: {
-          name,
-          freight: promotion.status.freight as { name: string; origin: { kind: string; name: string } },
+    // The Stage claim and the "promotion started" event land together.
+    await updateTogether(
+      db,
+      [
+        {
+          ref: { project, kind: 'Stage', name: stageName },
+          change: (resource) => {
+            const status = asStage(project, resource).status
+            if (
+              (status.currentPromotion?.name ?? undefined) !== holderName &&
+              status.currentPromotion?.name !== name
+            ) {
+              throw new ConflictError(`Stage ${stageName} was claimed by ${status.currentPromotion?.name}`)
+            }
+            return {
+              ...resource,
+              status: {
+                ...status,
+                phase: 'Promoting',
+                currentPromotion: {
+                  name,
+                  freight: promotion.status.freight as {
+                    name: string
+                    origin: { kind: string; name: string }
+                  },
+                },
+                conditions: setCondition(
+                  status.conditions,
+                  {
+                    type: 'Promoting',
+                    status: 'True',
+                    reason: 'Promoting',
+                    message: `Promotion ${name} is running`,
+                  },
+                  now,
+                ),
+              },
+            }
+          },
         },
-        conditions: setCondition(
-          status.conditions,
-          { type: 'Promoting', status: 'True', reason: 'Promoting', message: `Promotion ${name} is running` },
-          now,
-        ),
-      }
-    })
+      ],
+      8,
+      () =>
+        outboxItems(db, [
+          promotionEvent(
+            'started',
+            {
+              project,
+              stage: stageName,
+              promotion: { name, phase: 'Running' },
+              freight: freightInfo(promotion.status.freight ?? { name: promotion.spec.freight }),
+              ...(promotion.createdBy ? { actor: promotion.createdBy } : {}),
+            },
+            { now },
+          ),
+        ]),
+    )
   } catch (error) {
     if (error instanceof ConflictError) return error.message
     throw error

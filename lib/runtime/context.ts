@@ -6,6 +6,7 @@ import { createDb, type Db } from '../store/client.js'
 import { sealer, type Sealer } from '../store/sealing.js'
 import { hashToken } from '../store/tokens.js'
 import { enqueuer, pollOne } from './services.js'
+import { relayPending } from '../events/outbox.js'
 
 /** Everything a handler needs, built once per Lambda container (or once per local runtime). */
 export interface RuntimeContext {
@@ -44,5 +45,6 @@ export function appDeps(ctx: RuntimeContext = runtimeContext()): AppDeps {
     ...(adminToken ? { adminTokenHash: hashToken(adminToken) } : {}),
     enqueuePromotion: enqueuer(ctx),
     refreshWarehouse: (project, warehouse) => pollOne(ctx, project, warehouse),
+    relayEvents: () => relayPending({ db: ctx.db, sqs: ctx.sqs, log: (line) => console.log(line) }),
   }
 }

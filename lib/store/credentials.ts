@@ -110,7 +110,12 @@ function normaliseForMatch(url: string): string {
 }
 
 /** The project's credential of a type that is not tied to a repository (e.g. `argocd`), first by name. */
-export async function findCredentialOfType(db: Db, sealer: Sealer, project: string, type: CredentialType): Promise<Credential | undefined> {
+export async function findCredentialOfType(
+  db: Db,
+  sealer: Sealer,
+  project: string,
+  type: CredentialType,
+): Promise<Credential | undefined> {
   const page = await db.doc.send(
     new QueryCommand({
       TableName: db.table,

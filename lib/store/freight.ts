@@ -13,6 +13,7 @@ import {
   queryIndex,
   writeAll,
   type StoredResource,
+  type TransactItem,
   type WriteResource,
 } from './resources.js'
 import { keys } from './table.js'
@@ -78,6 +79,8 @@ export interface NewFreight {
 export async function createFreight(
   db: Db,
   input: NewFreight,
+  /** Extra items for the same transaction (outbox events), given the Freight about to be created. */
+  alsoWrite: (freight: Freight) => TransactItem[] = () => [],
 ): Promise<{ created: boolean; freight: Freight }> {
   const existing = await getResource(db, { project: input.project, kind: 'Freight', name: input.name })
   if (existing) return { created: false, freight: asFreight(existing) }
@@ -115,6 +118,7 @@ export async function createFreight(
             ...condition.absent,
           },
         },
+        ...alsoWrite(asFreight(stored)),
       ],
       'freight or alias already exists',
     )

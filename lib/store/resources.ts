@@ -298,6 +298,8 @@ export async function updateTogether(
   db: Db,
   changes: ResourceChange[],
   attempts = 8,
+  /** Extra items written in the same transaction (e.g. outbox events), given what is about to be written. */
+  alsoWrite?: (written: StoredResource[]) => TransactItem[],
 ): Promise<StoredResource[]> {
   for (let attempt = 1; ; attempt++) {
     const items: TransactItem[] = []
@@ -312,6 +314,7 @@ export async function updateTogether(
       items.push({ Put: putItem(db, input, stored) })
       written.push(stored)
     }
+    if (items.length > 0 && alsoWrite) items.push(...alsoWrite(written))
     try {
       await writeAll(db, items, 'conflicting change')
       return written

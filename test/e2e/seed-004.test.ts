@@ -6,6 +6,8 @@ import { pushImage, startRegistry, type Registry } from '../support/registry.js'
 import { startTugboat } from '../support/tugboat.js'
 import { startFakeArgoCD, type FakeArgoCD } from '../fakes/argocd/server.js'
 import { kargoDemoRepo, seedManifests, sillyDemoApps } from './fixtures.js'
+import { startHttpSink, type HttpSink } from '../support/http-sink.js'
+import { cdeventsValidator } from '../events/cdevents-schemas.js'
 
 const ARGOCD_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0dWdib2F0In0.c2lnbmF0dXJl'
 const repo = path.resolve(__dirname, '../..')
@@ -16,6 +18,7 @@ describe('seed 004, end to end: registry → Freight → auto-promotion to dev �
   let argocd: FakeArgoCD
   let tugboat: Awaited<ReturnType<typeof startTugboat>>
   let gitURL: string
+  let sink: HttpSink
   const digests: Record<string, string> = {}
 
   // Async on purpose: the API server runs in this process, so a blocking spawn would deadlock.
@@ -45,6 +48,7 @@ describe('seed 004, end to end: registry → Freight → auto-promotion to dev �
     gitURL = await git.createRepo('kargo-demo', kargoDemoRepo(registry.host))
     argocd = await startFakeArgoCD({ token: ARGOCD_TOKEN, apps: sillyDemoApps(gitURL) })
     tugboat = await startTugboat({ ARGOCD_SERVER: argocd.url, ARGOCD_AUTH_TOKEN: ARGOCD_TOKEN })
+    sink = await startHttpSink({ secret: 'sink-signing-secret' })
   }, 120_000)
 
   afterAll(async () => {
@@ -52,13 +56,30 @@ describe('seed 004, end to end: registry → Freight → auto-promotion to dev �
     await argocd?.close()
     await git?.close()
     await registry?.close()
+    await sink?.close()
   })
 
   it('accepts the seed manifests as written (URLs pointed at the local servers)', async () => {
+    // Plus a subscription that sends every event to a local sink, signed with a secret (issue 7).
+    const subscription = `---
+apiVersion: tugboat.io/v1alpha1
+kind: EventSubscription
+metadata: {name: sink}
+spec:
+  url: ${sink.url}/hook
+  secretRef: {name: sink-secret}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: sink-secret
+  labels: {kargo.akuity.io/cred-type: generic}
+stringData: {secret: sink-signing-secret}
+`
     const { status, body } = await tugboat.api(
       'PUT',
       '/v1beta1/resources?upsert=true&project=silly-demo',
-      seedManifests(registry.host, gitURL),
+      `${seedManifests(registry.host, gitURL)}\n${subscription}`,
       'application/yaml',
     )
     expect(status, JSON.stringify(body)).toBe(200)
@@ -120,6 +141,33 @@ describe('seed 004, end to end: registry → Freight → auto-promotion to dev �
     })
     expect(refused.status).toBe(400)
     expect((refused.body as any).message).toContain('not verified in "pre-prod"')
+  })
+
+  it('has sent the subscribed sink signed, schema-valid CloudEvents for the whole flow, in order', async () => {
+    const wanted = [
+      'dev.cdevents.artifact.published.0.3.0',
+      'dev.cdeventsx.tugboat-promotion.created.0.1.0',
+      'dev.cdeventsx.tugboat-promotion.started.0.1.0',
+      'dev.cdeventsx.tugboat-promotion.succeeded.0.1.0',
+      'dev.cdevents.service.deployed.0.3.0',
+      'dev.cdeventsx.tugboat-verification.succeeded.0.1.0',
+    ]
+    const typesOf = (requests: Array<{ body: string }>) =>
+      requests.map((r) => JSON.parse(r.body).type as string)
+    await sink
+      .waitFor((requests) => wanted.every((t) => typesOf(requests).includes(t)), 30_000)
+      .catch(() => expect(typesOf(sink.requests)).toEqual(wanted))
+    const received = typesOf(sink.requests)
+    const order = wanted.map((t) => received.indexOf(t))
+    expect(order).toEqual([...order].sort((a, b) => a - b))
+    expect(sink.requests.every((r) => r.signatureValid)).toBe(true)
+    const validate = cdeventsValidator()
+    for (const request of sink.requests) expect(validate(JSON.parse(request.body))).toEqual([])
+    const succeeded = sink.requests
+      .map((r) => JSON.parse(r.body))
+      .find((e) => e.type.endsWith('promotion.succeeded.0.1.0'))
+    expect(JSON.stringify(succeeded)).toContain('silly-demo')
+    expect(JSON.stringify(sink.requests)).not.toContain('your-github-pat')
   })
 
   it('promotes to pre-prod and then prod with `tugboat promote --wait`', async () => {

@@ -7,6 +7,8 @@ import { createApp } from '../../lib/http/app.js'
 import { consumeQueue } from '../../lib/local/queue-consumer.js'
 import { freePort } from '../../lib/local/ports.js'
 import { ensureQueues } from '../../lib/queue/queues.js'
+import { ensureEventQueues } from '../../lib/events/queue.js'
+import { createDeliverHandler } from '../../lib/events/deliver.js'
 import { appDeps, resetRuntimeContext, runtimeContext } from '../../lib/runtime/context.js'
 import { ensureTable } from '../../lib/store/client.js'
 import { dynamoClient, sqsClient } from './stack.js'
@@ -25,7 +27,9 @@ export async function startTugboat(
   const table = `e2e-${randomUUID()}`
   await ensureTable(dynamoClient(), table)
   const sqs = sqsClient()
-  const queues = await ensureQueues(sqs, `e2e-${randomUUID().slice(0, 8)}`, options)
+  const prefix = `e2e-${randomUUID().slice(0, 8)}`
+  const queues = await ensureQueues(sqs, prefix, options)
+  const eventQueues = await ensureEventQueues(sqs, prefix, { visibilityTimeoutSeconds: 5 })
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
@@ -34,6 +38,7 @@ export async function startTugboat(
     AWS_ENDPOINT_URL_SQS: inject('sqsEndpoint'),
     TUGBOAT_TABLE: table,
     TUGBOAT_PROMOTIONS_QUEUE_URL: queues.promotions,
+    TUGBOAT_EVENTS_QUEUE_URL: eventQueues.events,
     TUGBOAT_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     TUGBOAT_ADMIN_TOKEN: ADMIN_TOKEN,
     TUGBOAT_MIN_WAREHOUSE_INTERVAL_SECONDS: '1',
@@ -64,6 +69,16 @@ export async function startTugboat(
           functionName: 'promote',
           onError: (e) => errors.push(e),
         })
+  const deliverConsumer = consumeQueue({
+    sqs,
+    queueUrl: eventQueues.events,
+    queueArn: eventQueues.eventsArn,
+    handler: createDeliverHandler({ db: ctx.db, sealer: ctx.sealer, sqs, queueUrl: eventQueues.events }),
+    functionName: 'deliver',
+    // One at a time, so events reach subscribers in outbox order.
+    concurrency: 1,
+    onError: (e) => errors.push(e),
+  })
   const url = `http://127.0.0.1:${port}`
 
   const api = async <T = any>(
@@ -115,6 +130,7 @@ export async function startTugboat(
     env: { TUGBOAT_SERVER: url, TUGBOAT_TOKEN: ADMIN_TOKEN },
     async stop() {
       await consumer.stop()
+      await deliverConsumer.stop()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }

@@ -264,13 +264,23 @@ describe('serverless package (stage dev, defaults)', () => {
   it('feeds promote one message at a time from the FIFO queue, reporting partial batch failures', () => {
     const { template } = packaged.dev
     const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties)
-    expect(mappings).toHaveLength(1)
-    expect(mappings[0]).toMatchObject({
-      BatchSize: 1,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      EventSourceArn: { 'Fn::GetAtt': ['PromotionsQueue', 'Arn'] },
-      FunctionName: { 'Fn::GetAtt': ['PromoteLambdaFunction', 'Arn'] },
-    })
+    expect(mappings).toHaveLength(2)
+    expect(mappings).toContainEqual(
+      expect.objectContaining({
+        BatchSize: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        EventSourceArn: { 'Fn::GetAtt': ['PromotionsQueue', 'Arn'] },
+        FunctionName: { 'Fn::GetAtt': ['PromoteLambdaFunction', 'Arn'] },
+      }),
+    )
+    // Outbound events: deliver consumes the (standard) events queue.
+    expect(mappings).toContainEqual(
+      expect.objectContaining({
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        EventSourceArn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
+        FunctionName: { 'Fn::GetAtt': ['DeliverLambdaFunction', 'Arn'] },
+      }),
+    )
   })
 
   it('configures the functions from resources and deploy-time SSM references (no secret in the template)', () => {
@@ -340,7 +350,10 @@ describe('serverless package (stage dev, defaults)', () => {
         const text = JSON.stringify(s.Resource)
         if ([s.Action].flat().some((a) => a.startsWith('dynamodb:'))) expect(text).toContain('"Table"')
         if ([s.Action].flat().some((a) => a.startsWith('sqs:')))
-          expect(s.Resource).toEqual({ 'Fn::GetAtt': ['PromotionsQueue', 'Arn'] })
+          expect([
+            { 'Fn::GetAtt': ['PromotionsQueue', 'Arn'] },
+            { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
+          ]).toContainEqual(s.Resource)
         if ([s.Action].flat().some((a) => a.startsWith('logs:'))) {
           expect(s.Resource).toEqual({ 'Fn::GetAtt': [`${role.replace(/Role$/, '')}LogGroup`, 'Arn'] })
         }

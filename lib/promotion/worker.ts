@@ -12,10 +12,9 @@ import {
   listStagePromotions,
 } from '../store/promotions.js'
 import { getResource, updateResource, updateTogether } from '../store/resources.js'
-import { asStage } from '../store/stages.js'
 import { freightInfo, promotionEvent } from '../events/builders.js'
 import { outboxItems } from '../events/outbox.js'
-import { requireStage, updateStageStatus } from '../store/stages.js'
+import { asStage, requireStage } from '../store/stages.js'
 import { setCondition } from '../model/meta.js'
 import type { CredentialsLookup, Step } from '../steps/types.js'
 import { completePromotion } from './complete.js'

@@ -10,13 +10,13 @@ import { CloudEventSchema, type CloudEvent } from './types.js'
  * The transaction item that records `event` in the outbox. Put it in the SAME `writeAll` as the state change it
  * describes: the event exists if and only if the change landed. `relayOutbox` then sends it.
  */
-export function outboxItem(db: Db, event: CloudEvent): TransactItem {
-  return outboxPut(db, CloudEventSchema.parse(event))
+export function outboxItem(db: Db, event: CloudEvent, seq = 0): TransactItem {
+  return outboxPut(db, CloudEventSchema.parse(event), seq)
 }
 
-/** `outboxItem` for each event (DynamoDB transactions take at most 100 items in all). */
+/** `outboxItem` for each event, relayed in the order given (DynamoDB transactions take at most 100 items in all). */
 export function outboxItems(db: Db, events: CloudEvent[]): TransactItem[] {
-  return events.map((event) => outboxItem(db, event))
+  return events.map((event, seq) => outboxItem(db, event, seq))
 }
 
 export interface RelayDeps {

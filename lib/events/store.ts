@@ -20,9 +20,10 @@ export const OUTBOX_PARTITION = 'OUTBOX'
 const DAY_SECONDS = 86_400
 
 export const eventKeys = {
-  outbox: (event: Pick<CloudEvent, 'id' | 'time'>) => ({
+  /** `seq` keeps events written together (same time) in the order they were given. */
+  outbox: (event: Pick<CloudEvent, 'id' | 'time'>, seq = 0) => ({
     PK: OUTBOX_PARTITION,
-    SK: `${event.time ?? ''}#${event.id}`,
+    SK: `${event.time ?? ''}#${String(seq).padStart(4, '0')}#${event.id}`,
   }),
   delivery: (project: string, eventId: string, subscription: string) =>
     keys.dedupe(`delivery/${project}`, `${eventId}#${subscription}`),
@@ -50,13 +51,13 @@ export interface OutboxEntry {
 export const OUTBOX_TTL_DAYS = 4
 
 /** The Put of one outbox entry (create-only), for the caller's transaction. */
-export function outboxPut(db: Db, event: CloudEvent): TransactItem {
+export function outboxPut(db: Db, event: CloudEvent, seq = 0): TransactItem {
   const written = event.time ? Date.parse(event.time) : Date.now()
   return {
     Put: {
       TableName: db.table,
       Item: {
-        ...eventKeys.outbox(event),
+        ...eventKeys.outbox(event, seq),
         kind: 'OutboxEvent',
         event: JSON.stringify(event),
         expiresAt: epochSeconds(

@@ -4,6 +4,7 @@ import { evaluateTemplate } from '../expressions/index.js'
 import { AnalysisTemplateManifestSchema } from '../model/resources.js'
 import type { Db } from '../store/client.js'
 import {
+  deleteResource,
   getResource,
   nextVersion,
   putItem,
@@ -123,10 +124,20 @@ export async function runStageVerification(
     }
     const name = `${stage.name}.${ulid(now.getTime()).toLowerCase()}.${collection.id.slice(0, 7)}`
     await saveRun(deps.db, stage.project, name, state, { stage: stage.name, collection: collection.id })
-    await updateStageStatus(deps.db, stage.project, stage.name, (status) => ({
-      ...status,
-      currentVerification: { run: name, collection: collection.id },
-    }))
+    // Overlapping reconciles may both get here: only the one that claims the Stage's pointer keeps its run.
+    let claimed = false
+    await updateStageStatus(deps.db, stage.project, stage.name, (status) => {
+      // The change may run again after a conflict: decide afresh each time.
+      claimed = false
+      const existing = (status as { currentVerification?: VerificationPointer }).currentVerification
+      if (existing && existing.collection === collection.id) return undefined
+      claimed = true
+      return { ...status, currentVerification: { run: name, collection: collection.id } }
+    })
+    if (!claimed) {
+      await deleteResource(deps.db, { project: stage.project, kind: 'AnalysisRun', name })
+      return { phase: 'Running' }
+    }
     return { phase: 'Running', message: `verification ${name} started` }
   }
   const resource = await getResource(deps.db, {

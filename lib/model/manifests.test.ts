@@ -87,6 +87,16 @@ describe('parseManifests', () => {
       'steps[0] (clear).config.pth: unknown field',
     ],
     [
+      'conflicting push targets',
+      'apiVersion: kargo.akuity.io/v1alpha1\nkind: Stage\nmetadata: {name: s, namespace: demo}\nspec:\n  requestedFreight: [{origin: {kind: Warehouse, name: w}, sources: {direct: true}}]\n  promotionTemplate:\n    spec:\n      steps:\n      - uses: git-push\n        as: push\n        config: {path: ./out, targetBranch: main, generateTargetBranch: true}\n',
+      'steps[0] (push).config.generateTargetBranch: conflicts with targetBranch; set only one of them',
+    ],
+    [
+      'conflicting github-push targets',
+      'apiVersion: kargo.akuity.io/v1alpha1\nkind: Stage\nmetadata: {name: s, namespace: demo}\nspec:\n  requestedFreight: [{origin: {kind: Warehouse, name: w}, sources: {direct: true}}]\n  promotionTemplate:\n    spec:\n      steps:\n      - uses: github-push\n        as: push\n        config: {path: ./out, targetBranch: main, generateTargetBranch: true}\n',
+      'steps[0] (push).config.generateTargetBranch: conflicts with targetBranch',
+    ],
+    [
       'a secret without cred-type',
       'apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: demo, labels: {}}\nstringData: {password: x}\n',
       'kargo.akuity.io/cred-type',

@@ -58,8 +58,18 @@ function withLegacyFields(kind: string, schema: JsonObject): JsonObject {
   }
   if (kind === 'git-push') {
     props.branch = { type: 'string', minLength: 1 }
-    // `branch` (old name of `targetBranch`) satisfies the "targetBranch" branch of the oneOf.
-    delete patched.oneOf
+    // `branch` is the old name of `targetBranch`: it may stand in for it, never beside it or the other targets.
+    const empty = { enum: ['', null] }
+    const branches: JsonObject[] = (patched.oneOf as JsonObject[]).map((b) => ({
+      ...b,
+      properties: { ...(b.properties as JsonObject), branch: empty },
+    }))
+    const byTarget = branches.find((b) => (b.required as string[] | undefined)?.includes('targetBranch'))!
+    branches.push({
+      properties: { ...(byTarget.properties as JsonObject), targetBranch: empty, branch: { minLength: 1 } },
+      required: ['branch'],
+    })
+    patched.oneOf = branches
   }
   if (kind === 'kustomize-set-image') {
     // Older Kargo (and seed 004) let an image name no tag or digest: it is taken from the Freight.
@@ -139,6 +149,16 @@ function describe(error: ErrorObject): string {
  * Checks one step's config at apply time. Values that hold `${{ }}` expressions are only known at run time,
  * so problems at or under them are not reported. Returns "field: reason" lines; empty when the config is fine.
  */
+/** The fields a config sets that a failed oneOf's branches complained about: the ones that cannot go together. */
+function conflictingFields(config: unknown, branchErrors: ErrorObject[]): string[] {
+  if (typeof config !== 'object' || config === null) return []
+  const set = config as Record<string, unknown>
+  const named = branchErrors.map((e) => e.instancePath.slice(1).split('/')[0] ?? '')
+  return [...new Set(named)]
+    .filter((field) => field && set[field] !== undefined && set[field] !== null)
+    .sort()
+}
+
 export function validateStepConfig(uses: string, config: unknown): string[] {
   if (!(implementedStepKinds as readonly string[]).includes(uses)) {
     return (kargoStepKinds as readonly string[]).includes(uses)
@@ -164,10 +184,14 @@ export function validateStepConfig(uses: string, config: unknown): string[] {
     return errors
       .filter((e) => ['oneOf', 'anyOf', 'not'].includes(e.keyword))
       .slice(0, 1)
-      .map(
-        (e) =>
-          `${e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(config)'}: ${e.keyword === 'oneOf' ? 'fields conflict (see the step reference for which fields go together)' : (e.message ?? 'is invalid')}`,
-      )
+      .map((e) => {
+        const at = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(config)'
+        if (e.keyword !== 'oneOf') return `${at}: ${e.message ?? 'is invalid'}`
+        const conflicting = conflictingFields(config, errors.filter(insideBranch))
+        return conflicting.length > 1
+          ? `${conflicting[0]}: conflicts with ${conflicting.slice(1).join(' and ')}; set only one of them (see the step reference)`
+          : `${at}: fields conflict (see the step reference for which fields go together)`
+      })
   }
   return [...new Set(relevant.map(describe))]
 }

@@ -34,4 +34,5 @@ export const implementedStepKinds = [
   'git-open-pr',
   'git-wait-for-pr',
   'git-merge-pr',
+  'github-push',
 ] as const

@@ -33,6 +33,7 @@ import { helmTemplate } from './helm-template.js'
 import { gitOpenPR } from './git-open-pr.js'
 import { gitWaitForPR } from './git-wait-for-pr.js'
 import { gitMergePR } from './git-merge-pr.js'
+import { githubPush } from './github-push.js'
 import type { Step } from './types.js'
 
 /** What steps that need outside systems are built with. */
@@ -79,6 +80,7 @@ export function builtinSteps(deps: StepDeps): ReadonlyMap<string, Step<unknown>>
     gitOpenPR,
     gitWaitForPR,
     gitMergePR,
+    githubPush,
   ]
   return new Map(steps.map((s) => [s.kind, s as Step<unknown>]))
 }

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGitServer, type GitServer } from '../../support/git-server.js'
-import { startGitHubFake, startGitLabFake, startGiteaFake, type FakeGitProvider } from './index.js'
+import {
+  GITHUB_FAKE_USER,
+  startGitHubFake,
+  startGitLabFake,
+  startGiteaFake,
+  type FakeGitProvider,
+} from './index.js'
 
 /*
  * The fakes answer as the real APIs do: these tests speak raw HTTP to them, so the clients' tests can trust them.
@@ -339,5 +345,146 @@ describe('a fake backed by a git server', () => {
     expect(await git.readFile('acme/app', 'main', 'app.yaml')).toBe('v: 2\n')
     const [merge] = await git.log('acme/app', 'main')
     expect(merge?.parents).toHaveLength(2)
+  })
+})
+
+describe('GitHub fake: Git Data and compare routes', () => {
+  let git: GitServer
+  let fake: FakeGitProvider
+  let main: string
+  let feature: string
+  let tree: string
+  const auth = { authorization: 'Bearer test-token', accept: 'application/vnd.github+json' }
+  const api = (method: string, path: string, body?: unknown) =>
+    call(fake, method, `/repos/acme/data${path}`, { headers: auth, ...(body === undefined ? {} : { body }) })
+
+  beforeAll(async () => {
+    git = await startGitServer()
+    await git.createRepo('acme/data', { 'README.md': 'hello\n' })
+    main = (await git.head('acme/data', 'main'))!
+    await git.git('acme/data', ['branch', 'feature', 'main'])
+    feature = await git.commit('acme/data', 'feature', { 'app.yaml': 'v: 2\n' }, { message: 'bump' })
+    tree = (await git.git('acme/data', ['rev-parse', `${feature}^{tree}`])).trim()
+    fake = await startGitHubFake({ git })
+    fake.addRepo('acme/data')
+  })
+  afterAll(async () => {
+    await fake.close()
+    await git.close()
+  })
+
+  it('reads a ref, and answers 404 for one that does not exist', async () => {
+    expect(await api('GET', '/git/ref/heads/feature')).toMatchObject({
+      status: 200,
+      body: { ref: 'refs/heads/feature', object: { sha: feature, type: 'commit' } },
+    })
+    expect(await api('GET', '/git/ref/heads/nope')).toMatchObject({
+      status: 404,
+      body: { message: 'Not Found' },
+    })
+  })
+
+  it('compares two commits as GitHub does', async () => {
+    const ahead = await api('GET', `/compare/main...${feature}`)
+    expect(ahead).toMatchObject({
+      status: 200,
+      body: {
+        status: 'ahead',
+        ahead_by: 1,
+        behind_by: 0,
+        total_commits: 1,
+        base_commit: { sha: main },
+        merge_base_commit: { sha: main },
+        commits: [
+          { sha: feature, commit: { message: 'bump', tree: { sha: tree } }, parents: [{ sha: main }] },
+        ],
+        files: [{ filename: 'app.yaml', status: 'added' }],
+      },
+    })
+    expect((await api('GET', '/compare/feature...main')).body).toMatchObject({
+      status: 'behind',
+      commits: [],
+    })
+    expect((await api('GET', '/compare/main...main')).body).toMatchObject({ status: 'identical' })
+    expect((await api('GET', '/compare/main...nope')).status).toBe(404)
+  })
+
+  it('creates commits: signed and authored by the token user without an identity, unsigned with one', async () => {
+    const bare = await api('POST', '/git/commits', { message: 'bot', tree, parents: [main] })
+    expect(bare).toMatchObject({
+      status: 201,
+      body: {
+        message: 'bot',
+        tree: { sha: tree },
+        parents: [{ sha: main }],
+        author: { name: GITHUB_FAKE_USER.name, email: GITHUB_FAKE_USER.email },
+        committer: { name: 'GitHub', email: 'noreply@github.com' },
+        verification: { verified: true, reason: 'valid' },
+      },
+    })
+    const sha = (bare.body as { sha: string }).sha
+    expect(await git.git('acme/data', ['cat-file', '-t', sha])).toBe('commit\n')
+    expect((await api('GET', `/git/commits/${sha}`)).body).toMatchObject({
+      sha,
+      verification: { verified: true },
+    })
+
+    const jane = { name: 'Jane', email: 'jane@example.com', date: '2025-01-01T10:00:00+02:00' }
+    const authored = await api('POST', '/git/commits', {
+      message: 'by jane',
+      tree,
+      parents: [main],
+      author: jane,
+    })
+    expect(authored.body).toMatchObject({
+      author: { name: 'Jane', email: 'jane@example.com', date: '2025-01-01T08:00:00Z' },
+      committer: { name: 'Jane', email: 'jane@example.com' },
+      verification: { verified: false, reason: 'unsigned' },
+    })
+
+    expect(await api('POST', '/git/commits', { message: 'x', tree: 'f'.repeat(40) })).toMatchObject({
+      status: 422,
+      body: { message: 'Tree SHA does not exist' },
+    })
+    expect(await api('POST', '/git/commits', { message: 'x', tree, parents: [tree] })).toMatchObject({
+      status: 422,
+      body: { message: 'Parent SHA does not exist or is not a commit object' },
+    })
+    expect((await api('POST', '/git/commits', { tree })).status).toBe(422)
+  })
+
+  it('creates, moves (fast-forward unless forced) and deletes refs', async () => {
+    const created = await api('POST', '/git/refs', { ref: 'refs/heads/topic', sha: feature })
+    expect(created).toMatchObject({
+      status: 201,
+      body: { ref: 'refs/heads/topic', object: { sha: feature } },
+    })
+    expect(await api('POST', '/git/refs', { ref: 'refs/heads/topic', sha: main })).toMatchObject({
+      status: 422,
+      body: { message: 'Reference already exists' },
+    })
+    expect((await api('POST', '/git/refs', { ref: 'topic', sha: main })).status).toBe(422)
+
+    expect(await api('PATCH', '/git/refs/heads/topic', { sha: main })).toMatchObject({
+      status: 422,
+      body: { message: 'Update is not a fast forward' },
+    })
+    expect(await git.head('acme/data', 'topic')).toBe(feature)
+    expect(await api('PATCH', '/git/refs/heads/topic', { sha: main, force: true })).toMatchObject({
+      status: 200,
+      body: { object: { sha: main } },
+    })
+    expect((await api('PATCH', '/git/refs/heads/topic', { sha: feature, force: false })).status).toBe(200)
+    expect(await api('PATCH', '/git/refs/heads/nope', { sha: main })).toMatchObject({
+      status: 422,
+      body: { message: 'Reference does not exist' },
+    })
+
+    expect((await api('DELETE', '/git/refs/heads/topic')).status).toBe(204)
+    expect(await git.head('acme/data', 'topic')).toBeUndefined()
+    expect(await api('DELETE', '/git/refs/heads/topic')).toMatchObject({
+      status: 422,
+      body: { message: 'Reference does not exist' },
+    })
   })
 })

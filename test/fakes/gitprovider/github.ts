@@ -17,13 +17,15 @@ import {
   type Reply,
   type RepoState,
 } from './core.js'
+import { gitDataRoutes, GITHUB_FAKE_USER } from './github-git.js'
 
 /*
  * A contract fake of GitHub's REST API (as served by GitHub Enterprise Server under `/api/v3`) for the pull request
  * routes Tugboat uses: list, create, get and merge pull requests, and add labels to one. Bodies are validated as
  * GitHub does (422 "Validation Failed" / "Invalid request"), a bad token is a 401 "Bad credentials", an unknown
  * repository or PR a 404 "Not Found". Mergeability shows in `mergeable` / `mergeable_state` as on GitHub, and the
- * merge endpoint refuses with 405 what GitHub refuses.
+ * merge endpoint refuses with 405 what GitHub refuses. Backed by a git server, it also serves the Git Data and compare
+ * routes (`github-git.ts`).
  */
 
 const DOCS = 'https://docs.github.com/rest'
@@ -59,7 +61,7 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
   let base = ''
 
   const api = () => `${base}/api/v3`
-  const user = { login: 'tugboat-bot', id: 1, type: 'User', site_admin: false }
+  const user = { login: GITHUB_FAKE_USER.login, id: GITHUB_FAKE_USER.id, type: 'User', site_admin: false }
 
   function repoJSON(repo: RepoState) {
     const [owner = '', name = ''] = repo.name.split('/')
@@ -151,8 +153,12 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
     return pull
   }
 
+  const gitData = gitDataRoutes({ git: opts.git, api, web: () => base, findRepo })
+
   async function route(request: FakeRequest, path: string): Promise<Reply> {
     authenticate(request, token)
+    const data = await gitData(request, path)
+    if (data) return data
     const m = (re: RegExp) => re.exec(path)
     let match: RegExpExecArray | null
     if ((match = m(/^\/repos\/([^/]+)\/([^/]+)\/pulls$/))) {

@@ -10,3 +10,4 @@ export type {
   MergeStyle,
   Readiness,
 } from './core.js'
+export { GITHUB_FAKE_USER } from './github-git.js'

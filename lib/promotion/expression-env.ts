@@ -39,6 +39,39 @@ function pickFrom<T>(
   return found[0] ?? null
 }
 
+/** Kargo's Go field names for Freight artifacts, and the JSON field each reads (`imageFrom(x).Tag` → `tag`). */
+const GO_FIELDS = {
+  image: { RepoURL: 'repoURL', Tag: 'tag', Digest: 'digest', Annotations: 'annotations' },
+  commit: {
+    RepoURL: 'repoURL',
+    ID: 'id',
+    Branch: 'branch',
+    Tag: 'tag',
+    Message: 'message',
+    Author: 'author',
+    Committer: 'committer',
+  },
+  chart: { RepoURL: 'repoURL', Name: 'name', Version: 'version' },
+} as const
+
+/**
+ * An artifact as Kargo's functions return it: a Go struct, read in expressions by its Go field names (`.Tag`, `.ID`;
+ * an unset string is ""). The JSON names stay readable, and are the only enumerable ones, so the value still
+ * serialises as Kargo's JSON does.
+ */
+function goStruct<T extends object>(item: T | null, fields: Record<string, string>): T | null {
+  if (!item) return null
+  const copy = { ...item }
+  for (const [goName, jsonName] of Object.entries(fields)) {
+    const value = (item as Record<string, unknown>)[jsonName]
+    Object.defineProperty(copy, goName, {
+      value: value ?? (jsonName === 'annotations' ? null : ''),
+      enumerable: false,
+    })
+  }
+  return copy
+}
+
 /** The functions Kargo adds to promotion expressions, bound to one Promotion. */
 export function freightFunctions(scope: ExpressionScope) {
   const failedSoFar = () => Object.values(scope.stepStatuses).some((s) => s === 'Failed' || s === 'Errored')
@@ -46,31 +79,40 @@ export function freightFunctions(scope: ExpressionScope) {
     warehouse: (name: unknown) => ({ kind: 'Warehouse', name: String(name) }),
     commitFrom: (repoURL: unknown, origin?: unknown) => {
       const wanted = normalizeGitURL(String(repoURL))
-      return pickFrom(
-        scope.freight,
-        origin,
-        `commit from ${String(repoURL)}`,
-        (f) => f.commits,
-        (c) => normalizeGitURL(c.repoURL) === wanted,
+      return goStruct(
+        pickFrom(
+          scope.freight,
+          origin,
+          `commit from ${String(repoURL)}`,
+          (f) => f.commits,
+          (c) => normalizeGitURL(c.repoURL) === wanted,
+        ),
+        GO_FIELDS.commit,
       )
     },
     imageFrom: (repoURL: unknown, origin?: unknown) =>
-      pickFrom(
-        scope.freight,
-        origin,
-        `image ${String(repoURL)}`,
-        (f) => f.images,
-        (i) => i.repoURL === String(repoURL),
+      goStruct(
+        pickFrom(
+          scope.freight,
+          origin,
+          `image ${String(repoURL)}`,
+          (f) => f.images,
+          (i) => i.repoURL === String(repoURL),
+        ),
+        GO_FIELDS.image,
       ),
     chartFrom: (repoURL: unknown, nameOrOrigin?: unknown, origin?: unknown) => {
       const name = typeof nameOrOrigin === 'string' ? nameOrOrigin : undefined
       const from = typeof nameOrOrigin === 'object' ? nameOrOrigin : origin
-      return pickFrom(
-        scope.freight,
-        from,
-        `chart ${String(repoURL)}`,
-        (f) => f.charts,
-        (c) => c.repoURL === String(repoURL) && (!name || c.name === name),
+      return goStruct(
+        pickFrom(
+          scope.freight,
+          from,
+          `chart ${String(repoURL)}`,
+          (f) => f.charts,
+          (c) => c.repoURL === String(repoURL) && (!name || c.name === name),
+        ),
+        GO_FIELDS.chart,
       )
     },
     freightMetadata: (freightName: unknown, key?: unknown) => {

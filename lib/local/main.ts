@@ -13,6 +13,7 @@ import { createDeliverHandler } from '../events/deliver.js'
 import { appDeps, resetRuntimeContext, runtimeContext } from '../runtime/context.js'
 import { ensureTable } from '../store/client.js'
 import { HelpRequested, LOCAL_USAGE, parseLocalArgs, type LocalOptions } from './args.js'
+import { DEMO, startDemo, type Demo } from './demo.js'
 import { LocalSetupError, startDynamoDbLocal } from './dynamodb-local.js'
 import { portInUse } from './ports.js'
 import { consumeQueue } from './queue-consumer.js'
@@ -89,6 +90,8 @@ async function startOnDynamo(
       randomBytes(32).toString('base64'),
     ),
     TUGBOAT_PUBLIC_URL: `http://${options.host}:${options.port}`,
+    // Locally a Warehouse may ask for a short interval (the demo's is 10s); Lambda's default floor is 60s.
+    TUGBOAT_MIN_WAREHOUSE_INTERVAL_SECONDS: process.env.TUGBOAT_MIN_WAREHOUSE_INTERVAL_SECONDS || '5',
   })
   const adminToken =
     process.env.TUGBOAT_ADMIN_TOKEN ||
@@ -115,7 +118,8 @@ async function startOnDynamo(
     import('../../functions/promote.js'),
   ])
 
-  const server = serve({ fetch: createApp(appDeps(ctx)).fetch, port: options.port, hostname: options.host })
+  const app = createApp(appDeps(ctx))
+  const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host })
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queues.promotions, AttributeNames: ['QueueArn'] }),
   )
@@ -142,6 +146,18 @@ async function startOnDynamo(
 
   const apiUrl = `http://${options.host}:${options.port}`
   const configFile = saveCliConfig({ server: apiUrl, token: adminToken })
+
+  const call = apiCall(app, adminToken)
+  let demo: Demo | undefined
+  let demoLines: string[] = []
+  if (options.demo) {
+    try {
+      demo = await startLocalDemo(options, call, persistent)
+      demoLines = ['', ...demo.banner]
+    } catch (error) {
+      demoLines = ['', `Demo  not started (\`npm start -- --no-demo\` skips it): ${demoFailure(error)}`]
+    }
+  }
   console.log(
     [
       '',
@@ -151,16 +167,24 @@ async function startOnDynamo(
       `  data         ${persistent ? options.dataDir : 'in memory (lost on exit)'}`,
       `  DynamoDB     ${dynamo.endpoint}   SQS ${sqsLocal.endpoint}`,
       `  CLI config   ${configFile}  → try: npx tugboat get projects`,
+      ...demoLines,
       '',
       'Press Ctrl-C to stop.',
     ].join('\n'),
   )
+  if (demo) {
+    // Discover the demo's Freight now rather than at the next discovery run.
+    void call('POST', `/v1beta1/projects/${DEMO.project}/warehouses/${DEMO.warehouse}/refresh`).catch(
+      (error: unknown) => console.error(`[demo] ${(error as Error).message}`),
+    )
+  }
 
   let stopping: Promise<void> | undefined
   const stop = () =>
     (stopping ??= (async () => {
       stopDiscover()
       stopReconcile()
+      await demo?.stop()
       await consumer.stop()
       await deliverConsumer.stop()
       await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -168,6 +192,42 @@ async function startOnDynamo(
       await dynamo.stop()
     })())
   return { apiUrl, adminToken, stop, ctx }
+}
+
+type ApiCall = (method: string, url: string, body?: string) => Promise<void>
+
+/** Calls the API in-process (the same routes, auth included) as the admin; throws with the answer on a non-2xx. */
+function apiCall(app: ReturnType<typeof createApp>, adminToken: string): ApiCall {
+  return async (method, url, body) => {
+    const res = await app.request(url, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/yaml' },
+      ...(body === undefined ? {} : { body }),
+    })
+    if (!res.ok) {
+      const text = (await res.text()).replace(/\s+/g, ' ').trim()
+      throw new Error(`${method} ${url} answered ${res.status}: ${text}`)
+    }
+  }
+}
+
+/** The demo pipeline (lib/local/demo.ts), applied through the API's own routes with the admin token. */
+async function startLocalDemo(options: LocalOptions, call: ApiCall, persistent: boolean): Promise<Demo> {
+  return startDemo({
+    ...(persistent
+      ? { gitRoot: path.join(options.dataDir, 'git'), portFile: path.join(options.dataDir, 'git-port') }
+      : {}),
+    ...(options.port < 65535 ? { preferredPort: options.port + 1 } : {}),
+    apply: (yaml) => call('PUT', '/v1beta1/resources?upsert=true', yaml),
+  })
+}
+
+/** Why the demo did not start, in one line. */
+function demoFailure(error: unknown): string {
+  const e = error as NodeJS.ErrnoException
+  if (e.code === 'ENOENT' && /\bgit\b/.test(String(e.path ?? e.message)))
+    return 'git is not installed; the demo serves its repository with `git http-backend`'
+  return (e.message ?? String(error)).split('\n')[0]!
 }
 
 async function main() {

@@ -35,6 +35,9 @@ const kindAliases: Record<string, string> = {
   promotiontasks: 'promotion-tasks',
   'analysis-template': 'analysis-templates',
   'analysis-templates': 'analysis-templates',
+  projectconfig: 'config',
+  'project-config': 'config',
+  config: 'config',
 }
 
 type Out = { log: (line: string) => void; error: (line: string) => void }
@@ -130,7 +133,7 @@ export function buildProgram(
   program
     .command('get')
     .description(
-      'list or show resources: projects, warehouses, stages, freight, promotions, promotion-tasks, analysis-templates',
+      'list or show resources: projects, warehouses, stages, freight, promotions, promotion-tasks, analysis-templates, projectconfig',
     )
     .argument('<kind>', 'what to list')
     .argument('[name]', 'one resource by name (freight: name or alias)')
@@ -170,7 +173,12 @@ export function buildProgram(
             ? '/v1beta1/projects'
             : `/v1beta1/projects/${encodeURIComponent(opts.project!)}/${kind}`
         let items: Array<Record<string, unknown>>
-        if (name) {
+        if (kind === 'config') {
+          // One per project (named like it): its webhook receivers and their URLs.
+          const one = await api.get<Record<string, unknown>>(base)
+          if (opts.output !== 'table') return out.log(printStructured(one, opts.output))
+          items = [one]
+        } else if (name) {
           const one = await api.get<Record<string, unknown>>(`${base}/${encodeURIComponent(name)}`)
           if (opts.output !== 'table') return out.log(printStructured(one, opts.output))
           items = [one]

@@ -46,6 +46,19 @@ export function artifactsOf(f: Resource): string {
 
 /** kubectl-style tables for each kind `tugboat get` shows. */
 export const tables: Record<string, (items: Resource[]) => string> = {
+  config: (items) => {
+    const receivers = items.flatMap((c) => (c.status?.webhookReceivers ?? []) as Resource[])
+    const ready = condition(items[0] ?? {}, 'WebhookReceiversReady')
+    return [
+      receivers.length
+        ? renderTable(
+            ['RECEIVER', 'URL'],
+            receivers.map((r) => [String(r.name ?? ''), String(r.url ?? r.path ?? '')]),
+          )
+        : 'No webhook receivers.',
+      ...(ready?.status === 'False' ? [`Not ready: ${String(ready.message ?? '')}`] : []),
+    ].join('\n')
+  },
   projects: (items) =>
     renderTable(
       ['NAME', 'AGE'],

@@ -11,9 +11,15 @@ import {
 import { parseDuration } from '../promotion/durations.js'
 import type { Db } from '../store/client.js'
 import { createFreight, type Freight } from '../store/freight.js'
-import { getResource, queryIndex, updateResource, type StoredResource } from '../store/resources.js'
+import {
+  getResource,
+  queryIndex,
+  updateResource,
+  updateTogether,
+  type StoredResource,
+} from '../store/resources.js'
 import { keys } from '../store/table.js'
-import { artifactPublishedEvents, freightInfo } from '../events/builders.js'
+import { artifactPublishedEvents, discoveryFailedEvent, freightInfo } from '../events/builders.js'
 import { outboxItems } from '../events/outbox.js'
 import type { createTokenCache } from './oci/registry-client.js'
 import { discoverCharts } from './chart.js'
@@ -44,8 +50,6 @@ export interface PollDeps {
   log?: (line: string) => void
   /** Called with each new piece of Freight (auto-promotion, events). */
   onFreight?: (project: string, freight: Freight) => Promise<void>
-  /** Called when a Warehouse's discovery fails (events). */
-  onFailure?: (project: string, warehouse: string, message: string) => Promise<void>
 }
 
 /** How long a claim on a Warehouse lasts: an invocation that dies mid-poll frees it after this. */
@@ -271,6 +275,7 @@ export async function pollWarehouse(
     ?.discoveredArtifacts
   let artifacts: DiscoveredArtifacts | undefined
   let failure: string | undefined
+  let newFailure = false
   const created: Freight[] = []
   try {
     artifacts = await discover(deps, project, spec.subscriptions as Subscription[], previous)
@@ -282,29 +287,48 @@ export async function pollWarehouse(
     failure = messageOf(error)
     deps.log?.(`discovery failed for ${project}/${name}: ${failure}`)
   }
-  await updateResource(deps.db, { project, kind: 'Warehouse', name }, (current) => {
-    const status = { ...(current.status ?? {}) } as Record<string, unknown> & { conditions?: Condition[] }
-    if (artifacts) status.discoveredArtifacts = artifacts
-    if (created[0]) status.lastFreightID = created[0].metadata.name
-    status.nextDiscoveryAt = new Date(now.getTime() + intervalMs).toISOString()
-    status.lastDiscoveryAt = now.toISOString()
-    status.observedGeneration = current.metadata.generation
-    status.conditions = setCondition(
-      status.conditions,
-      failure
-        ? { type: 'Ready', status: 'False', reason: 'DiscoveryFailed', message: failure }
-        : {
-            type: 'Ready',
-            status: 'True',
-            reason: 'DiscoverySucceeded',
-            message: `discovered at ${now.toISOString()}`,
-          },
-      now,
-    )
-    return { ...current, status }
-  })
+  await updateTogether(
+    deps.db,
+    [
+      {
+        ref: { project, kind: 'Warehouse', name },
+        change: (current) => {
+          const status = { ...(current.status ?? {}) } as Record<string, unknown> & {
+            conditions?: Condition[]
+          }
+          const ready = status.conditions?.find((c) => c.type === 'Ready')
+          // Subscribers hear of a failure once, and again only if the reason changes, not on every poll.
+          newFailure = failure !== undefined && !(ready?.status === 'False' && ready.message === failure)
+          if (artifacts) status.discoveredArtifacts = artifacts
+          if (created[0]) status.lastFreightID = created[0].metadata.name
+          status.nextDiscoveryAt = new Date(now.getTime() + intervalMs).toISOString()
+          status.lastDiscoveryAt = now.toISOString()
+          status.observedGeneration = current.metadata.generation
+          status.conditions = setCondition(
+            status.conditions,
+            failure
+              ? { type: 'Ready', status: 'False', reason: 'DiscoveryFailed', message: failure }
+              : {
+                  type: 'Ready',
+                  status: 'True',
+                  reason: 'DiscoverySucceeded',
+                  message: `discovered at ${now.toISOString()}`,
+                },
+            now,
+          )
+          return { ...current, status }
+        },
+      },
+    ],
+    8,
+    () =>
+      failure && newFailure
+        ? outboxItems(deps.db, [
+            discoveryFailedEvent({ project, warehouse: name, message: failure }, { now }),
+          ])
+        : [],
+  )
   for (const freight of created) await deps.onFreight?.(project, freight)
-  if (failure) await deps.onFailure?.(project, name, failure)
   return {
     warehouse: name,
     ok: !failure,

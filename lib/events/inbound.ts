@@ -8,6 +8,7 @@ import { z } from 'zod'
 import type { Actor } from '../auth/actor.js'
 import { ConflictError, ValidationError } from '../errors.js'
 import { promoteToStage, type FreightSelector } from '../promotion/create.js'
+import { addTestSuiteResult, requiredTestSuites } from '../reconcile/test-suites.js'
 import { recordVerification } from '../reconcile/verification.js'
 import type { Db } from '../store/client.js'
 import { findFreight } from '../store/freight.js'
@@ -26,6 +27,8 @@ export interface ExternalVerification {
   /** Name or alias; must be the Stage's current Freight. Unset = whatever is current. */
   freight?: string
   outcome: TestOutcome
+  /** The test suite's name (or id), matched against the Stage's required suites. */
+  suite?: string
   message?: string
   actor: Actor
   /** Identifies the result (the inbound event id), so a replay does not add a second entry. */
@@ -232,6 +235,7 @@ async function onTestSuiteRunFinished(
     stage,
     ...(freight ? { freight } : {}),
     outcome,
+    ...(suiteName ? { suite: suiteName } : {}),
     message,
     actor,
     id: event.id,
@@ -270,6 +274,17 @@ export async function recordExternalVerification(
     freight = found.metadata.name
   }
   const phase = phaseOfOutcome[input.outcome]
+  await addTestSuiteResult(deps.db, stage, current.id, {
+    id: input.id,
+    ...(input.suite ? { suite: input.suite } : {}),
+    outcome: input.outcome,
+    actor: input.actor.name,
+    ...(input.message ? { message: input.message } : {}),
+    receivedAt: now.toISOString(),
+  })
+  // A Stage that requires test suites is verified by reconcile once every one of them (and its health and
+  // analysis) has passed; any failed result fails verification at once, required or not.
+  if (input.outcome === 'success' && requiredTestSuites(stage).length) return { freight, phase }
   await recordVerification(
     deps.db,
     stage,

@@ -439,6 +439,28 @@ export async function runGenericReceiver(
   return { status: failed ? 500 : 200, body: { results } }
 }
 
+/**
+ * After an apply or delete: re-syncs the receivers of every project in which a ProjectConfig or a Secret changed
+ * (a receiver's URL hashes its Secret's value). The write has already landed, so a failure here is reported to
+ * `log` and healed by the next reconcile rather than failing the request.
+ */
+export async function syncReceiversAfterChange(
+  deps: Pick<WebhookDeps, 'db' | 'sealer' | 'log'>,
+  changed: ReadonlyArray<{ kind: string; project: string }>,
+  baseUrl = '',
+): Promise<void> {
+  const projects = new Set(
+    changed.filter((doc) => doc.kind === 'ProjectConfig' || doc.kind === 'Secret').map((doc) => doc.project),
+  )
+  for (const project of projects) {
+    try {
+      await syncWebhookReceivers(deps, project, baseUrl)
+    } catch (error) {
+      deps.log?.(`webhook receivers of project "${project}" not synced yet: ${messageOf(error)}`)
+    }
+  }
+}
+
 /** Every project's routes, healed at once (admin tooling and the local runtime's start-up). */
 export async function syncAllWebhookRoutes(
   deps: Pick<WebhookDeps, 'db' | 'sealer'>,

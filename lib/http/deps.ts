@@ -12,6 +12,8 @@ export interface AppDeps {
   enqueuePromotion?: (message: { project: string; stage: string; promotion: string }) => Promise<void>
   /** Sends pending outbox events to the events queue (after requests that change state). */
   relayEvents?: () => Promise<unknown>
+  /** The API's public base URL (TUGBOAT_PUBLIC_URL), for webhook receiver URLs in ProjectConfig.status. */
+  publicUrl?: string
   /** Polls one Warehouse now; returns when done, with what it found. */
   refreshWarehouse?: (project: string, warehouse: string) => Promise<unknown>
 }

@@ -27,7 +27,11 @@ export const applicableKinds = {
     schema: AnalysisTemplateManifestSchema,
     namespaced: true,
   },
-  EventSubscription: { apiVersion: EVENTS_API_VERSION, schema: EventSubscriptionManifestSchema, namespaced: true },
+  EventSubscription: {
+    apiVersion: EVENTS_API_VERSION,
+    schema: EventSubscriptionManifestSchema,
+    namespaced: true,
+  },
 } as const satisfies Record<string, { apiVersion: string; schema: z.ZodType; namespaced: boolean }>
 
 export type ApplicableKind = keyof typeof applicableKinds

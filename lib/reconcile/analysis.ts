@@ -9,10 +9,13 @@ import {
   nextVersion,
   putItem,
   updateResource,
+  updateTogether,
   writeAll,
   type StoredResource,
 } from '../store/resources.js'
-import { updateStageStatus, type Stage } from '../store/stages.js'
+import { asStage, updateStageStatus, type Stage } from '../store/stages.js'
+import { verificationEvent } from '../events/builders.js'
+import { outboxItems } from '../events/outbox.js'
 import {
   abortRun,
   advanceRun,
@@ -126,14 +129,40 @@ export async function runStageVerification(
     await saveRun(deps.db, stage.project, name, state, { stage: stage.name, collection: collection.id })
     // Overlapping reconciles may both get here: only the one that claims the Stage's pointer keeps its run.
     let claimed = false
-    await updateStageStatus(deps.db, stage.project, stage.name, (status) => {
-      // The change may run again after a conflict: decide afresh each time.
-      claimed = false
-      const existing = (status as { currentVerification?: VerificationPointer }).currentVerification
-      if (existing && existing.collection === collection.id) return undefined
-      claimed = true
-      return { ...status, currentVerification: { run: name, collection: collection.id } }
-    })
+    const freightName = Object.values(collection.items)[0]?.name ?? ''
+    await updateTogether(
+      deps.db,
+      [
+        {
+          ref: { project: stage.project, kind: 'Stage', name: stage.name },
+          change: (current) => {
+            // The change may run again after a conflict: decide afresh each time.
+            claimed = false
+            const status = asStage(stage.project, current).status
+            const existing = (status as { currentVerification?: VerificationPointer }).currentVerification
+            if (existing && existing.collection === collection.id) return undefined
+            claimed = true
+            return {
+              ...current,
+              status: { ...status, currentVerification: { run: name, collection: collection.id } },
+            }
+          },
+        },
+      ],
+      8,
+      () =>
+        outboxItems(deps.db, [
+          verificationEvent(
+            {
+              project: stage.project,
+              stage: stage.name,
+              freight: { name: freightName },
+              verification: { id: name, phase: 'Running', message: `verification ${name} started` },
+            },
+            { now },
+          ),
+        ]),
+    )
     if (!claimed) {
       await deleteResource(deps.db, { project: stage.project, kind: 'AnalysisRun', name })
       return { phase: 'Running' }

@@ -5,6 +5,7 @@ import { getResource, listResources } from '../store/resources.js'
 import { listStages, updateStageStatus, type Stage } from '../store/stages.js'
 import { autoPromoteStage } from './auto-promote.js'
 import { redriveStalled } from './redrive.js'
+import { markAwaitingTestSuites, missingTestSuites, requiredTestSuites } from './test-suites.js'
 import { recordVerification } from './verification.js'
 
 export type HealthStatus = 'Healthy' | 'Progressing' | 'Unhealthy' | 'Unknown' | 'NotApplicable'
@@ -29,6 +30,8 @@ export interface ReconcileDeps extends PromoteDeps {
   runVerification?: (stage: Stage) => Promise<VerificationProgress | undefined>
   /** Re-sends a Promotion message (with a nonce so FIFO deduplication does not swallow it). */
   redrive?: (message: { project: string; stage: string; promotion: string }, nonce: string) => Promise<void>
+  /** Heals a project's webhook receiver routes and ProjectConfig.status (cheap when nothing changed). */
+  syncWebhooks?: (project: string) => Promise<unknown>
   log?: (line: string) => void
 }
 
@@ -62,29 +65,30 @@ export async function verifyStage(deps: ReconcileDeps, stage: Stage, now: Date):
   if (stage.status.phase !== 'Verifying') return
   if (health.status !== 'Healthy' && health.status !== 'NotApplicable') return
   const progress = deps.runVerification ? await deps.runVerification(stage) : undefined
-  if (!progress) {
-    await recordVerification(
-      deps.db,
-      stage,
-      {
-        phase: 'Successful',
-        message:
-          health.status === 'Healthy'
-            ? 'Stage is healthy (no verification configured)'
-            : 'no health checks or verification configured',
-        startTime: now.toISOString(),
-      },
-      now,
-    )
-    return
+  if (progress?.phase === 'Running' || progress?.phase === 'Pending') return
+  const result = progress ?? {
+    phase: 'Successful' as const,
+    message:
+      health.status === 'Healthy'
+        ? 'Stage is healthy (no verification configured)'
+        : 'no health checks or verification configured',
   }
-  if (progress.phase === 'Running' || progress.phase === 'Pending') return
+  if (result.phase === 'Successful') {
+    const missing = missingTestSuites(stage)
+    if (missing.length) {
+      await markAwaitingTestSuites(deps.db, stage, missing, now)
+      return
+    }
+  }
   await recordVerification(
     deps.db,
     stage,
     {
-      ...progress,
-      startTime: 'startTime' in progress && progress.startTime ? progress.startTime : now.toISOString(),
+      ...result,
+      ...(result.phase === 'Successful' && requiredTestSuites(stage).length
+        ? { message: `${result.message ? `${result.message}; ` : ''}required test suites passed` }
+        : {}),
+      startTime: 'startTime' in result && result.startTime ? result.startTime : now.toISOString(),
     },
     now,
   )
@@ -134,6 +138,7 @@ export async function reconcileAll(deps: ReconcileDeps, now = new Date()): Promi
   for (const project of await listResources(deps.db, '', 'Project')) {
     try {
       await reconcileProject(deps, project.metadata.name, now)
+      await deps.syncWebhooks?.(project.metadata.name)
     } catch (error) {
       deps.log?.(`reconcile ${project.metadata.name}: ${messageOf(error)}`)
     }

@@ -44,6 +44,7 @@ export function appDeps(ctx: RuntimeContext = runtimeContext()): AppDeps {
     sealer: ctx.sealer,
     ...(adminToken ? { adminTokenHash: hashToken(adminToken) } : {}),
     enqueuePromotion: enqueuer(ctx),
+    ...(ctx.config.TUGBOAT_PUBLIC_URL ? { publicUrl: ctx.config.TUGBOAT_PUBLIC_URL } : {}),
     refreshWarehouse: (project, warehouse) => pollOne(ctx, project, warehouse),
     relayEvents: () => relayPending({ db: ctx.db, sqs: ctx.sqs, log: (line) => console.log(line) }),
   }

@@ -1,3 +1,4 @@
+import { syncWebhookReceivers } from '../events/webhooks.js'
 import { argoCDClientProviderFromEnv } from '../argocd/provider.js'
 import { ArgoCDAppHealthCheckSchema, checkArgoCDHealth } from '../argocd/health.js'
 import { runStageVerification } from '../reconcile/analysis.js'
@@ -99,6 +100,7 @@ export function reconcileDeps(ctx: RuntimeContext): ReconcileDeps {
     redrive: enqueuer(ctx),
     stageHealth: (stage) => stageHealth(ctx, stage),
     runVerification: (stage) => runStageVerification({ db: ctx.db }, stage),
+    syncWebhooks: (project) => syncWebhookReceivers(ctx, project, ctx.config.TUGBOAT_PUBLIC_URL),
     log: (line) => console.log(line),
   }
 }

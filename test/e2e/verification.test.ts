@@ -187,7 +187,13 @@ describe('Argo CD health and verification gate the flow of Freight', () => {
     metrics = await startFakeWebMetric()
     argocd = await startFakeArgoCD({
       token: ARGOCD_TOKEN,
-      apps: [...apps('passing'), ...apps('failing'), ...apps('degraded'), ...apps('unauthorized', false), ...apps('override')],
+      apps: [
+        ...apps('passing'),
+        ...apps('failing'),
+        ...apps('degraded'),
+        ...apps('unauthorized', false),
+        ...apps('override'),
+      ],
     })
     tugboat = await startTugboat({ ARGOCD_SERVER: argocd.url, ARGOCD_AUTH_TOKEN: ARGOCD_TOKEN })
   }, 120_000)
@@ -294,10 +300,19 @@ stringData:
   token: not.a-valid.token
 `
     const manifests = pipeline('override', gitURL, registry.host)
-    const applied = await tugboat.api('PUT', '/v1beta1/resources?upsert=true', `${manifests}---\n${secret}`, 'application/yaml')
+    const applied = await tugboat.api(
+      'PUT',
+      '/v1beta1/resources?upsert=true',
+      `${manifests}---\n${secret}`,
+      'application/yaml',
+    )
     expect(applied.status).toBe(200)
     await tugboat.api('POST', '/v1beta1/projects/override/warehouses/app/refresh')
-    const promotion = await tugboat.eventually('override promotion', async () => finished(await promotions('override', 'test')), 90_000)
+    const promotion = await tugboat.eventually(
+      'override promotion',
+      async () => finished(await promotions('override', 'test')),
+      90_000,
+    )
     expect(promotion.status.phase).toBe('Errored')
     expect(promotion.status.message).toMatch(/401/)
     expect(promotion.status.message).not.toContain('not.a-valid.token')

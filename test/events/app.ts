@@ -1,20 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { Hono } from 'hono'
-import { bearerAuth, type AuthEnv } from '../../lib/http/auth.js'
+import { createApp } from '../../lib/http/app.js'
 import type { AppDeps } from '../../lib/http/deps.js'
-import { handleError } from '../../lib/http/errors.js'
-import { eventRoutes, type EventRouteDeps } from '../../lib/http/routes/events.js'
-import { resourcesRoutes } from '../../lib/http/routes/resources.js'
-import { tokenRoutes } from '../../lib/http/routes/tokens.js'
-import { webhookRoutes } from '../../lib/http/routes/webhooks.js'
+import type { EventRouteDeps } from '../../lib/http/routes/events.js'
 import { sealer } from '../../lib/store/sealing.js'
 import { hashToken } from '../../lib/store/tokens.js'
 import { freshDb, TEST_ADMIN_TOKEN } from '../support/stack.js'
 
-/**
- * The HTTP app as createApp will build it once the lead mounts the events routes: `/v1beta1/projects` gets
- * `eventRoutes` behind bearer auth, and `/webhooks` gets `webhookRoutes` outside it. Records Warehouse refreshes.
- */
+/** The whole HTTP app (createApp) on a fresh table, recording Warehouse refreshes instead of polling. */
 export async function eventsApp(overrides: Partial<EventRouteDeps> = {}) {
   const db = await freshDb()
   const refreshed: Array<{ project: string; warehouse: string }> = []
@@ -22,21 +14,14 @@ export async function eventsApp(overrides: Partial<EventRouteDeps> = {}) {
     db,
     sealer: sealer(randomBytes(32).toString('base64')),
     adminTokenHash: hashToken(TEST_ADMIN_TOKEN),
+    publicUrl: 'https://tugboat.example.com',
     refreshWarehouse: async (project, warehouse) => {
       refreshed.push({ project, warehouse })
       return { warehouse, ok: true }
     },
     ...overrides,
   }
-  const app = new Hono<AuthEnv>()
-  app.onError(handleError)
-  const api = new Hono<AuthEnv>()
-  api.use('*', bearerAuth(deps))
-  api.route('/resources', resourcesRoutes(deps))
-  api.route('/projects', eventRoutes(deps))
-  api.route('/', tokenRoutes(deps))
-  app.route('/v1beta1', api)
-  app.route('/webhooks', webhookRoutes(deps))
+  const app = createApp(deps)
 
   const call = (
     method: string,

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createHmac } from 'node:crypto'
 import fs from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
@@ -224,5 +225,40 @@ describe('docs/integrations.md recipes work as written', () => {
       actions: [{ action: 'refresh', warehouse: 'images', ok: true }],
     })
     expect(refreshed).toEqual([{ project: 'guestbook', warehouse: 'images' }])
+  })
+})
+
+describe('docs/integrations.md: webhook receivers', () => {
+  it('applying the documented ProjectConfig and Secret makes the receiver URL visible and working at once', async () => {
+    const { url, refreshed } = await servedApp()
+    const manifests = block('yaml', 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: github-webhook')
+    const cli = path.resolve(__dirname, '../../bin/tugboat.mjs')
+    const env = { TUGBOAT_SERVER: url, TUGBOAT_TOKEN: TEST_ADMIN_TOKEN, HOME: os.tmpdir() }
+    const file = writeTemp('receiver.yaml', manifests)
+    const applied = await run(process.execPath, [cli, 'apply', '-f', file], env)
+    expect(applied.code, applied.output).toBe(0)
+
+    const listed = await run(process.execPath, [cli, 'get', 'projectconfig', '-p', 'guestbook'], env)
+    expect(listed.code, listed.output).toBe(0)
+    const receiverURL = /https?:\/\/\S+\/webhooks\/github\/[0-9a-f]{64}/.exec(listed.output)?.[0]
+    expect(receiverURL, listed.output).toBeDefined()
+    expect(listed.output).toMatch(/^RECEIVER\s+URL\ngithub\s+/)
+
+    const body = JSON.stringify({
+      ref: 'refs/heads/main',
+      repository: { clone_url: 'https://github.com/acme/guestbook-config.git' },
+      commits: [{ added: [], modified: ['apps/guestbook/deploy.yaml'], removed: [] }],
+    })
+    const sign = (secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
+    const push = (signature: string) =>
+      fetch(new URL(new URL(receiverURL!).pathname, url), {
+        method: 'POST',
+        headers: { 'x-github-event': 'push', 'x-hub-signature-256': signature },
+        body,
+      })
+    expect((await push(sign('not-the-secret'))).status).toBe(401)
+    expect(refreshed).toEqual([])
+    expect((await push(sign('the-secret-you-give-github'))).status).toBe(200)
+    expect(refreshed).toEqual([{ project: 'guestbook', warehouse: 'config' }])
   })
 })

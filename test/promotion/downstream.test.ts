@@ -32,16 +32,35 @@ kind: Warehouse
 metadata: {name: app, namespace: demo}
 spec: {subscriptions: [{image: {repoURL: example.com/app}}]}
 ${stage('test', '{direct: true}')}${stage('uat-a', '{stages: [test]}')}${stage('uat-b', '{stages: [test], requiredSoakTime: 1h}')}`
-    await applyManifests({ db, sealer: sealer(Buffer.alloc(32).toString('base64')) }, parseManifests(manifests), 'upsert')
-    const { freight } = await createFreight(db, { project: 'demo', name: 'a'.repeat(40), alias: 'calm-heron', origin: { kind: 'Warehouse', name: 'app' }, images: [{ repoURL: 'example.com/app', tag: '1.0.0', digest: 'sha256:1' }], discoveredAt: new Date() })
+    await applyManifests(
+      { db, sealer: sealer(Buffer.alloc(32).toString('base64')) },
+      parseManifests(manifests),
+      'upsert',
+    )
+    const { freight } = await createFreight(db, {
+      project: 'demo',
+      name: 'a'.repeat(40),
+      alias: 'calm-heron',
+      origin: { kind: 'Warehouse', name: 'app' },
+      images: [{ repoURL: 'example.com/app', tag: '1.0.0', digest: 'sha256:1' }],
+      discoveredAt: new Date(),
+    })
     const now = new Date()
     await updateResource(db, { project: 'demo', kind: 'Freight', name: freight.metadata.name }, (r) => ({
       ...r,
-      status: { verifiedIn: { test: { verifiedAt: now.toISOString() } }, currentlyIn: { test: { since: new Date(now.getTime() - 10 * 60_000).toISOString() } } },
+      status: {
+        verifiedIn: { test: { verifiedAt: now.toISOString() } },
+        currentlyIn: { test: { since: new Date(now.getTime() - 10 * 60_000).toISOString() } },
+      },
     }))
     const queued: string[] = []
     const deps = { db, enqueuePromotion: async (m: { promotion: string }) => void queued.push(m.promotion) }
-    const refused = promoteDownstream(deps, { project: 'demo', stage: 'test', selector: { freightAlias: 'calm-heron' }, actor: admin })
+    const refused = promoteDownstream(deps, {
+      project: 'demo',
+      stage: 'test',
+      selector: { freightAlias: 'calm-heron' },
+      actor: admin,
+    })
     await expect(refused).rejects.toThrow(ValidationError)
     await expect(refused).rejects.toThrow(/uat-b.*soaked 10m of the required 1h/)
     expect(await listPromotions(db, 'demo')).toEqual([])
@@ -49,9 +68,17 @@ ${stage('test', '{direct: true}')}${stage('uat-a', '{stages: [test]}')}${stage('
 
     await updateResource(db, { project: 'demo', kind: 'Freight', name: freight.metadata.name }, (r) => ({
       ...r,
-      status: { ...r.status, currentlyIn: { test: { since: new Date(now.getTime() - 61 * 60_000).toISOString() } } },
+      status: {
+        ...r.status,
+        currentlyIn: { test: { since: new Date(now.getTime() - 61 * 60_000).toISOString() } },
+      },
     }))
-    const created = await promoteDownstream(deps, { project: 'demo', stage: 'test', selector: { freightAlias: 'calm-heron' }, actor: admin })
+    const created = await promoteDownstream(deps, {
+      project: 'demo',
+      stage: 'test',
+      selector: { freightAlias: 'calm-heron' },
+      actor: admin,
+    })
     expect(created.map((p) => p.spec.stage).sort()).toEqual(['uat-a', 'uat-b'])
     expect(queued).toHaveLength(2)
   })

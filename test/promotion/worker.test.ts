@@ -257,11 +257,13 @@ describe('the promotion worker', () => {
     expect(calls.map((c) => c.config)).toEqual([{ fail: 'expected' }, { saw: 'Failed' }])
   })
 
-  it('expands a PromotionTask into task::step aliases, with the caller\'s vars and task.outputs', async () => {
+  it("expands a PromotionTask into task::step aliases, with the caller's vars and task.outputs", async () => {
     const { db } = await setup(`      - uses: git-clear
         config: {x: 1}`)
     const { applyManifests } = await import('../../lib/resources/apply.js')
-    await applyManifests({ db, sealer: seal }, parseManifests(`apiVersion: kargo.akuity.io/v1alpha1
+    await applyManifests(
+      { db, sealer: seal },
+      parseManifests(`apiVersion: kargo.akuity.io/v1alpha1
 kind: PromotionTask
 metadata: {name: checks, namespace: demo}
 spec:
@@ -287,8 +289,13 @@ spec:
         task: {name: checks}
         vars:
         - {name: level, value: strict}
-`), 'upsert')
-    const promotion = await promoteToStage({ db, enqueuePromotion: async () => {} }, { project: 'demo', stage: 'tasked', selector: { freight: 'f'.repeat(40) }, actor: admin, manual: true })
+`),
+      'upsert',
+    )
+    const promotion = await promoteToStage(
+      { db, enqueuePromotion: async () => {} },
+      { project: 'demo', stage: 'tasked', selector: { freight: 'f'.repeat(40) }, actor: admin, manual: true },
+    )
     expect(promotion.spec.steps.map((s) => s.as)).toEqual(['lint::first', 'lint::second'])
     const { calls, steps } = recordingSteps()
     expect(await workPromotion(deps(db, steps), 'demo', promotion.metadata.name)).toEqual({ done: true })
@@ -303,8 +310,13 @@ spec:
     const { calls, steps } = recordingSteps()
     expect((await workPromotion(deps(db, steps), 'demo', promotion.metadata.name)).done).toBe(false)
     const { updateResource } = await import('../../lib/store/resources.js')
-    await updateResource(db, { project: 'demo', kind: 'Promotion', name: promotion.metadata.name }, (r) => ({ ...r, status: { ...r.status, abortRequested: true } }))
-    expect(await workPromotion(deps(db, steps, 'w2'), 'demo', promotion.metadata.name)).toEqual({ done: true })
+    await updateResource(db, { project: 'demo', kind: 'Promotion', name: promotion.metadata.name }, (r) => ({
+      ...r,
+      status: { ...r.status, abortRequested: true },
+    }))
+    expect(await workPromotion(deps(db, steps, 'w2'), 'demo', promotion.metadata.name)).toEqual({
+      done: true,
+    })
     const done = await requirePromotion(db, 'demo', promotion.metadata.name)
     expect(done.status.phase).toBe('Aborted')
     expect(calls.map((c) => c.kind)).toEqual(['argocd-wait'])

@@ -1,20 +1,19 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { canPromote, canView } from '../../auth/actor.js'
-import { ConflictError, ValidationError } from '../../errors.js'
+import { ValidationError } from '../../errors.js'
+import { abortPromotion } from '../../promotion/abort.js'
+import { approveFreight } from '../../promotion/approve.js'
 import { promoteDownstream, promoteToStage, type FreightSelector } from '../../promotion/create.js'
 import { requireFreight } from '../../store/freight.js'
 import { createFreightFromDiscovered } from '../../discovery/manual-freight.js'
 import {
-  asPromotion,
   listPromotions,
   listStagePromotions,
   PromotionPhaseSchema,
   requirePromotion,
-  TERMINAL_PHASES,
 } from '../../store/promotions.js'
-import { requireResource, updateResource, updateTogether } from '../../store/resources.js'
-import { requireStage } from '../../store/stages.js'
+import { requireResource } from '../../store/resources.js'
 import { requireRole, type AuthEnv } from '../auth.js'
 import type { AppDeps } from '../deps.js'
 import { parseLabelSelector } from '../label-selector.js'
@@ -143,26 +142,7 @@ export function promotionRoutes(deps: AppDeps) {
       canPromote(c.get('actor'), project),
       `abort Promotions in project "${project}"`,
     )
-    const current = await requirePromotion(deps.db, project, name)
-    if (TERMINAL_PHASES.includes(current.status.phase)) {
-      throw new ConflictError(
-        `Promotion ${name} already finished (${current.status.phase}); nothing to abort`,
-      )
-    }
-    const now = (deps.now?.() ?? new Date()).toISOString()
-    const updated = await updateResource(deps.db, { project, kind: 'Promotion', name }, (resource) => {
-      const promotion = asPromotion(resource)
-      if (TERMINAL_PHASES.includes(promotion.status.phase)) return undefined
-      promotion.status.abortRequested = true
-      if (promotion.status.phase === 'Pending') {
-        // Not started: abort at once. A Running one stops at its next step boundary.
-        promotion.status.phase = 'Aborted'
-        promotion.status.finishedAt = now
-        promotion.status.message = `aborted by ${c.get('actor').name}`
-      }
-      return promotion
-    })
-    return c.json(updated)
+    return c.json(await abortPromotion(deps, { project, name, actor: c.get('actor') }))
   })
 
   app.get('/:project/freight/:freight', async (c) => {
@@ -201,28 +181,7 @@ export function promotionRoutes(deps: AppDeps) {
             .parse(JSON.parse(text)).stage
         : undefined)
     if (!stageName) throw new ValidationError('stage is required (query ?stage= or body {"stage": …})')
-    const stage = await requireStage(deps.db, project, stageName)
-    const target = await requireFreight(deps.db, project, freight)
-    if (!stage.spec.requestedFreight.some((r) => r.origin.name === target.origin.name)) {
-      throw new ValidationError(
-        `Stage "${stageName}" does not request Freight from Warehouse "${target.origin.name}"`,
-      )
-    }
-    const now = (deps.now?.() ?? new Date()).toISOString()
-    const [approved] = await updateTogether(deps.db, [
-      {
-        ref: { project, kind: 'Freight', name: target.metadata.name },
-        change: (resource) => {
-          const status = { ...(resource.status ?? {}) } as {
-            approvedFor?: Record<string, { approvedAt?: string }>
-          }
-          if (status.approvedFor?.[stageName]) return undefined
-          status.approvedFor = { ...status.approvedFor, [stageName]: { approvedAt: now } }
-          return { ...resource, status }
-        },
-      },
-    ])
-    return c.json(approved ?? target)
+    return c.json(await approveFreight(deps, { project, freight, stage: stageName, actor: c.get('actor') }))
   })
 
   app.post('/:project/warehouses/:warehouse/refresh', async (c) => {

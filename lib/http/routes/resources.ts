@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { ValidationError } from '../../errors.js'
+import { syncReceiversAfterChange } from '../../events/webhooks.js'
 import { applyManifests, deleteManifests, prepareManifests } from '../../resources/apply.js'
 import type { AuthEnv } from '../auth.js'
 import type { AppDeps } from '../deps.js'
@@ -12,22 +13,31 @@ export function resourcesRoutes(deps: AppDeps) {
     if (!text.trim()) throw new ValidationError('the request body must hold YAML or JSON manifests')
     return text
   }
+  const syncReceivers = (docs: ReadonlyArray<{ kind: string; project: string }>) =>
+    syncReceiversAfterChange(
+      { db: deps.db, sealer: deps.sealer, log: (line) => console.warn(line) },
+      docs,
+      deps.publicUrl,
+    )
 
   app.post('/', async (c) => {
     const docs = prepareManifests(await manifestText(c.req.text()), c.get('actor'), c.req.query('project'))
     const results = await applyManifests(deps, docs, 'create')
+    await syncReceivers(docs)
     return c.json({ results }, 201)
   })
 
   app.put('/', async (c) => {
     const docs = prepareManifests(await manifestText(c.req.text()), c.get('actor'), c.req.query('project'))
     const results = await applyManifests(deps, docs, c.req.query('upsert') === 'true' ? 'upsert' : 'update')
+    await syncReceivers(docs)
     return c.json({ results })
   })
 
   app.delete('/', async (c) => {
     const docs = prepareManifests(await manifestText(c.req.text()), c.get('actor'), c.req.query('project'))
     const results = await deleteManifests(deps, docs)
+    await syncReceivers(docs)
     return c.json({ results })
   })
   return app

@@ -55,12 +55,10 @@ async function setUp() {
       configYaml,
     ].join('\n---\n'),
   )
-  const { receivers, problems } = await syncWebhookRoutes(
-    harness.deps,
-    project,
-    'https://tugboat.example.com',
-  )
-  expect(problems).toEqual([])
+  // Applying the ProjectConfig and its Secrets is enough: the API syncs the routes and records them in the status.
+  const config = await getResource(harness.db, { project, kind: 'ProjectConfig', name: project })
+  expect(config?.status?.conditions).toMatchObject([{ type: 'WebhookReceiversReady', status: 'True' }])
+  const receivers = config?.status?.webhookReceivers as Array<{ name: string; path: string; url: string }>
   const url = (name: string) => new URL(receivers.find((r) => r.name === name)!.url).pathname
   return { ...harness, url, receivers }
 }
@@ -109,13 +107,30 @@ describe('webhook receiver URLs', () => {
     expect(again?.metadata.resourceVersion).toBe(first?.metadata.resourceVersion)
   })
 
-  it('report receivers whose Secret is missing', async () => {
-    const { apply, deps } = await setUp()
-    await apply(configYaml.replace('gh-secret', 'no-such-secret'))
+  it('report receivers whose Secret is missing, until the Secret is applied', async () => {
+    const { apply, deps, db, call } = await setUp()
+    await apply(configYaml.replace('gh-secret', 'late-secret'))
     const { problems } = await webhookReceiverDetails(deps, project)
-    expect(problems).toEqual([
-      'webhook receiver "gh": Secret "no-such-secret" not found in project "guestbook"',
+    expect(problems).toEqual(['webhook receiver "gh": Secret "late-secret" not found in project "guestbook"'])
+    const pending = await getResource(db, { project, kind: 'ProjectConfig', name: project })
+    expect(pending?.status?.conditions).toMatchObject([
+      { type: 'WebhookReceiversReady', status: 'False', message: expect.stringContaining('late-secret') },
     ])
+    expect((pending?.status?.webhookReceivers as unknown[]).length).toBe(6)
+
+    await apply(secretYaml('late-secret', { secret: 'late-s3cret' }))
+    const ready = await getResource(db, { project, kind: 'ProjectConfig', name: project })
+    expect(ready?.status?.conditions).toMatchObject([{ type: 'WebhookReceiversReady', status: 'True' }])
+    const gh = (ready?.status?.webhookReceivers as Array<{ name: string; url: string }>).find(
+      (r) => r.name === 'gh',
+    )!
+    const body = pushPayload('refs/heads/main', ['apps/guestbook/a.yaml'])
+    const response = await call('POST', new URL(gh.url).pathname, {
+      token: null,
+      headers: { 'x-github-event': 'push', 'x-hub-signature-256': sign('late-s3cret', body) },
+      body,
+    })
+    expect(response.status).toBe(200)
   })
 })
 
@@ -207,11 +222,10 @@ describe('POST /webhooks/github/…', () => {
   })
 
   it('retires the old URL when the secret rotates', async () => {
-    const { call, url, apply, deps, refreshed } = await setUp()
+    const { call, url, apply, deps, db, refreshed } = await setUp()
     const old = url('gh')
     await apply(secretYaml('gh-secret', { secret: 'rotated' }))
     const body = pushPayload('refs/heads/main', ['apps/guestbook/a.yaml'])
-    // Even before the routes are synced again, the old path no longer matches the secret.
     expect(
       (
         await call('POST', old, {
@@ -221,8 +235,12 @@ describe('POST /webhooks/github/…', () => {
         })
       ).status,
     ).toBe(404)
-    const { receivers } = await syncWebhookRoutes(deps, project)
-    const fresh = receivers.find((r) => r.name === 'gh')!.path
+    // Applying the rotated Secret re-synced the routes: the status shows the new URL.
+    const config = await getResource(db, { project, kind: 'ProjectConfig', name: project })
+    const fresh = (config?.status?.webhookReceivers as Array<{ name: string; path: string }>).find(
+      (r) => r.name === 'gh',
+    )!.path
+    expect((await syncWebhookRoutes(deps, project)).receivers.find((r) => r.name === 'gh')!.path).toBe(fresh)
     expect(fresh).not.toBe(old)
     expect(
       (

@@ -1,7 +1,7 @@
 import { parse as parseYAML } from 'yaml'
 import { z } from 'zod'
 import { NotFoundError, UpstreamError, ValidationError } from '../errors.js'
-import { parseConstraint, selectSemver } from '../semver/index.js'
+import { selectSemver } from '../semver/index.js'
 import { parseRepositoryURL } from './oci/reference.js'
 import {
   RegistryClient,
@@ -9,6 +9,7 @@ import {
   type RetryOptions,
   type TokenCache,
 } from './oci/registry-client.js'
+import { checkSemverConstraint, parseSubscriptionWith } from './subscription.js'
 import {
   ChartSubscriptionSchema,
   type ChartDiscoveryResult,
@@ -71,19 +72,7 @@ export async function discoverCharts(
 
 /** Parses and checks a chart subscription as Kargo does (name required for HTTP repositories, forbidden for OCI). */
 export function parseChartSubscription(input: ChartSubscriptionInput): ChartSubscription {
-  const parsed = ChartSubscriptionSchema.safeParse(input)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const path = issue?.path.join('.') ?? ''
-    throw new ValidationError(
-      `invalid chart subscription${path ? ` field ${path}` : ''}: ${issue?.message ?? 'invalid'}`,
-      {
-        path,
-        cause: parsed.error,
-      },
-    )
-  }
-  const sub = parsed.data
+  const sub = parseSubscriptionWith(ChartSubscriptionSchema, 'chart', input)
   const oci = sub.repoURL.startsWith('oci://')
   if (oci && (sub.name ?? '') !== '') {
     throw new ValidationError(
@@ -96,16 +85,7 @@ export function parseChartSubscription(input: ChartSubscriptionInput): ChartSubs
       path: 'name',
     })
   }
-  if (sub.semverConstraint) {
-    try {
-      parseConstraint(sub.semverConstraint)
-    } catch (error) {
-      throw new ValidationError(`invalid semver constraint ${JSON.stringify(sub.semverConstraint)}`, {
-        path: 'semverConstraint',
-        cause: error,
-      })
-    }
-  }
+  if (sub.semverConstraint) checkSemverConstraint(sub.semverConstraint, 'semverConstraint')
   return sub
 }
 

@@ -13,8 +13,9 @@ import git, {
 import { NotFoundError, TugboatError, UpstreamError, ValidationError } from '../errors.js'
 import { compareBytewise } from '../model/go-compat.js'
 import { tagFilter } from '../regex/re2.js'
-import { parseConstraint, selectSemver, sortLexicalDesc } from '../semver/index.js'
+import { selectSemver, sortLexicalDesc } from '../semver/index.js'
 import { compilePathFilter } from './path-filter.js'
+import { checkSemverConstraint, parseSubscriptionWith, rejectDeprecatedTagFilters } from './subscription.js'
 import {
   GitSubscriptionSchema,
   type Credentials,
@@ -94,44 +95,14 @@ export async function discoverCommits(
 
 /** Parses and checks a git subscription as Kargo validates it before discovery. */
 export function parseGitSubscription(input: GitSubscriptionInput): GitSubscription {
-  const parsed = GitSubscriptionSchema.safeParse(input)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const path = issue?.path.join('.') ?? ''
-    throw new ValidationError(
-      `invalid git subscription${path ? ` field ${path}` : ''}: ${issue?.message ?? 'invalid'}`,
-      {
-        path,
-        cause: parsed.error,
-      },
-    )
-  }
-  const sub = parsed.data
-  if ((sub.allowTags ?? '') !== '') {
-    throw new ValidationError('allowTags is deprecated and unsupported; use allowTagsRegexes instead', {
-      path: 'allowTags',
-    })
-  }
-  if ((sub.ignoreTags ?? []).length > 0) {
-    throw new ValidationError('ignoreTags is deprecated and unsupported; use ignoreTagsRegexes instead', {
-      path: 'ignoreTags',
-    })
-  }
+  const sub = parseSubscriptionWith(GitSubscriptionSchema, 'git', input)
+  rejectDeprecatedTagFilters(sub)
   if ((sub.expressionFilter ?? '') !== '') {
     throw new ValidationError('expressionFilter is not supported by Tugboat yet', {
       path: 'expressionFilter',
     })
   }
-  if (sub.semverConstraint) {
-    try {
-      parseConstraint(sub.semverConstraint)
-    } catch (error) {
-      throw new ValidationError(`invalid semver constraint ${JSON.stringify(sub.semverConstraint)}`, {
-        path: 'semverConstraint',
-        cause: error,
-      })
-    }
-  }
+  if (sub.semverConstraint) checkSemverConstraint(sub.semverConstraint, 'semverConstraint')
   if (!/^https?:\/\//i.test(sub.repoURL)) {
     throw new ValidationError('only http(s) git URLs are supported (SSH URLs are deprecated in Kargo)', {
       path: 'repoURL',
@@ -228,19 +199,25 @@ function sameRefs(a: Record<string, string>, b: Record<string, string>): boolean
 // ---------------------------------------------------------------------------------------------------------------
 // Selection
 
+/** The subscription's include/exclude path filter, or undefined when it has neither (every commit qualifies). */
+function pathFilterOf(sub: GitSubscription): ((changedPaths: readonly string[]) => boolean) | undefined {
+  const filtered = (sub.includePaths?.length ?? 0) > 0 || (sub.excludePaths?.length ?? 0) > 0
+  return filtered
+    ? compilePathFilter({
+        ...(sub.includePaths ? { includePaths: sub.includePaths } : {}),
+        ...(sub.excludePaths ? { excludePaths: sub.excludePaths } : {}),
+      })
+    : undefined
+}
+
 async function selectFromBranch(
   sub: GitSubscription,
   repo: LocalRepo,
   tip: Candidate,
 ): Promise<DiscoveredCommit[]> {
   const limit = sub.discoveryLimit
-  const filtered = (sub.includePaths?.length ?? 0) > 0 || (sub.excludePaths?.length ?? 0) > 0
-  const qualifies = filtered
-    ? compilePathFilter({
-        ...(sub.includePaths ? { includePaths: sub.includePaths } : {}),
-        ...(sub.excludePaths ? { excludePaths: sub.excludePaths } : {}),
-      })
-    : undefined
+  const qualifies = pathFilterOf(sub)
+  const filtered = qualifies !== undefined
   const sinceMs = sub.since ? Date.parse(sub.since) : undefined
   // Without path filters, `limit` commits are all that is needed; with them, each commit's parent too, and the
   // history is deepened until enough commits qualify.
@@ -295,13 +272,8 @@ async function selectFromTags(
   candidates: Candidate[],
 ): Promise<DiscoveredCommit[]> {
   const limit = sub.discoveryLimit
-  const filtered = (sub.includePaths?.length ?? 0) > 0 || (sub.excludePaths?.length ?? 0) > 0
-  const qualifies = filtered
-    ? compilePathFilter({
-        ...(sub.includePaths ? { includePaths: sub.includePaths } : {}),
-        ...(sub.excludePaths ? { excludePaths: sub.excludePaths } : {}),
-      })
-    : undefined
+  const qualifies = pathFilterOf(sub)
+  const filtered = qualifies !== undefined
   const fetchOptions = { depth: filtered ? 2 : 1, needTrees: filtered }
   let ordered: Candidate[]
   const infos = new Map<string, TagInfo | null>()

@@ -1,7 +1,7 @@
 import { NotFoundError, TugboatError, ValidationError } from '../errors.js'
 import { compareBytewise } from '../model/go-compat.js'
 import { tagFilter } from '../regex/re2.js'
-import { parseConstraint, selectSemver, sortLexicalDesc } from '../semver/index.js'
+import { selectSemver, sortLexicalDesc } from '../semver/index.js'
 import type { Descriptor, ImageIndex, ImageManifest } from './oci/manifest.js'
 import { parseRepositoryURL } from './oci/reference.js'
 import {
@@ -11,6 +11,7 @@ import {
   type RetryOptions,
   type TokenCache,
 } from './oci/registry-client.js'
+import { checkSemverConstraint, parseSubscriptionWith, rejectDeprecatedTagFilters } from './subscription.js'
 import {
   ImageSubscriptionSchema,
   type Credentials,
@@ -132,29 +133,8 @@ export async function discoverImages(
 
 /** Parses and checks a subscription the way Kargo validates it before discovery. */
 export function parseSubscription(input: ImageSubscriptionInput): ImageSubscription {
-  const parsed = ImageSubscriptionSchema.safeParse(input)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const path = issue?.path.join('.') ?? ''
-    throw new ValidationError(
-      `invalid image subscription${path ? ` field ${path}` : ''}: ${issue?.message ?? 'invalid'}`,
-      {
-        path,
-        cause: parsed.error,
-      },
-    )
-  }
-  const sub = parsed.data
-  if ((sub.allowTags ?? '') !== '') {
-    throw new ValidationError('allowTags is deprecated and unsupported; use allowTagsRegexes instead', {
-      path: 'allowTags',
-    })
-  }
-  if ((sub.ignoreTags ?? []).length > 0) {
-    throw new ValidationError('ignoreTags is deprecated and unsupported; use ignoreTagsRegexes instead', {
-      path: 'ignoreTags',
-    })
-  }
+  const sub = parseSubscriptionWith(ImageSubscriptionSchema, 'image', input)
+  rejectDeprecatedTagFilters(sub)
   if (sub.imageSelectionStrategy === 'Digest' && (sub.constraint ?? '') === '') {
     throw new ValidationError(
       'constraint must name the tag to follow when imageSelectionStrategy is Digest',
@@ -163,16 +143,7 @@ export function parseSubscription(input: ImageSubscriptionInput): ImageSubscript
   }
   if (sub.imageSelectionStrategy === 'SemVer') {
     const text = (sub.constraint ?? '') !== '' ? sub.constraint : sub.semverConstraint
-    if (text) {
-      try {
-        parseConstraint(text)
-      } catch (error) {
-        throw new ValidationError(`invalid semver constraint ${JSON.stringify(text)}`, {
-          path: (sub.constraint ?? '') !== '' ? 'constraint' : 'semverConstraint',
-          cause: error,
-        })
-      }
-    }
+    if (text) checkSemverConstraint(text, (sub.constraint ?? '') !== '' ? 'constraint' : 'semverConstraint')
   }
   return sub
 }

@@ -178,8 +178,8 @@ function indexToml(expressions: TomlExpression[]): TomlIndex {
       current = expr.keys
       index.nodes.set(encodePath(current), 'Table')
     } else if (expr.kind === 'ArrayTable') {
-      index.nodes.set(encodePath(expr.keys), 'ArrayTable')
       const key = encodePath(expr.keys)
+      index.nodes.set(key, 'ArrayTable')
       const n = arrayTableCounts.get(key) ?? 0
       arrayTableCounts.set(key, n + 1)
       current = [...expr.keys, String(n)]
@@ -230,31 +230,35 @@ export function parseToml(text: string): Record<string, unknown> {
     throw new TomlError(`toml: line ${line}: ${reason}`)
   }
 
-  /** Walks `keys` from `from` for a header, creating implicit tables; the last element of an array table is used. */
-  const descend = (from: Record<string, unknown>, keys: string[], line: number, viaDotted: boolean) => {
-    let table = from
+  /** Walks a header's parent keys from the root, creating implicit tables; the last element of an array table is used. */
+  const descend = (keys: string[], line: number) => {
+    let table = root
     for (const key of keys) {
-      const existing = Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined
+      const existing = own(table, key)
       if (existing === undefined) {
-        const created = newTable({ dotted: viaDotted })
+        const created = newTable()
         table[key] = created
         table = created
         continue
       }
-      if (Array.isArray(existing) && arrayTables.has(existing) && !viaDotted) {
+      if (Array.isArray(existing) && arrayTables.has(existing)) {
         const last: unknown = existing[existing.length - 1]
         if (!isTable(last)) return fail(line, `key ${JSON.stringify(key)} is not a table`)
         table = last
         continue
       }
       if (!isTable(existing)) return fail(line, `key ${JSON.stringify(key)} is already defined as a value`)
-      const m = meta.get(existing)
-      if (m?.inline) return fail(line, `cannot extend inline table ${JSON.stringify(key)}`)
-      if (viaDotted && m?.explicit)
-        return fail(line, `cannot use dotted keys to extend table ${JSON.stringify(key)}`)
+      if (meta.get(existing)?.inline) return fail(line, `cannot extend inline table ${JSON.stringify(key)}`)
       table = existing
     }
     return table
+  }
+
+  /** Where a `[table]` or `[[array.table]]` header lands: its parent table, its last key, and what is there now. */
+  const headerSlot = (expr: { keys: string[]; line: number }) => {
+    const parent = descend(expr.keys.slice(0, -1), expr.line)
+    const last = expr.keys[expr.keys.length - 1] ?? ''
+    return { parent, last, existing: own(parent, last) }
   }
 
   const toData = (node: TomlValueNode, line: number): unknown => {
@@ -282,7 +286,7 @@ export function parseToml(text: string): Record<string, unknown> {
     const last = keys[keys.length - 1] ?? ''
     let target = table
     for (const key of parents) {
-      const existing = Object.prototype.hasOwnProperty.call(target, key) ? target[key] : undefined
+      const existing = own(target, key)
       if (existing === undefined) {
         const created = newTable({ dotted: true })
         target[key] = created
@@ -309,9 +313,7 @@ export function parseToml(text: string): Record<string, unknown> {
 
   for (const expr of expressions) {
     if (expr.kind === 'Table') {
-      const parent = descend(root, expr.keys.slice(0, -1), expr.line, false)
-      const last = expr.keys[expr.keys.length - 1] ?? ''
-      const existing = Object.prototype.hasOwnProperty.call(parent, last) ? parent[last] : undefined
+      const { parent, last, existing } = headerSlot(expr)
       if (existing === undefined) {
         const t = newTable({ explicit: true })
         parent[last] = t
@@ -329,9 +331,7 @@ export function parseToml(text: string): Record<string, unknown> {
         fail(expr.line, `table ${JSON.stringify(expr.keys.join('.'))} is already defined`)
       }
     } else if (expr.kind === 'ArrayTable') {
-      const parent = descend(root, expr.keys.slice(0, -1), expr.line, false)
-      const last = expr.keys[expr.keys.length - 1] ?? ''
-      const existing = Object.prototype.hasOwnProperty.call(parent, last) ? parent[last] : undefined
+      const { parent, last, existing } = headerSlot(expr)
       const t = newTable({ explicit: true })
       if (existing === undefined) {
         const arr = [t]
@@ -351,6 +351,11 @@ export function parseToml(text: string): Record<string, unknown> {
     }
   }
   return plain(root) as Record<string, unknown>
+}
+
+/** `table[key]` if the table has it as its own key (never an inherited one), else undefined. */
+function own(table: Record<string, unknown>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined
 }
 
 /** Copies into ordinary objects (the parser uses prototype-less ones so `__proto__` is just a key). */
@@ -495,11 +500,11 @@ class TomlParser {
     const start = this.i
     const ch = this.peek()
     if (ch === '"') {
-      const s = this.text.startsWith('"""', this.i) ? this.multilineBasicString() : this.basicString()
+      const s = this.text.startsWith('"""', this.i) ? this.multilineString('"') : this.basicString()
       return { kind: 'String', start, end: this.i, value: s.value }
     }
     if (ch === "'") {
-      const s = this.text.startsWith("'''", this.i) ? this.multilineLiteralString() : this.literalString()
+      const s = this.text.startsWith("'''", this.i) ? this.multilineString("'") : this.literalString()
       return { kind: 'String', start, end: this.i, value: s.value }
     }
     if (ch === '[') return this.array()
@@ -632,22 +637,26 @@ class TomlParser {
     }
   }
 
-  private multilineBasicString(): { value: string } {
+  /** A multi-line basic (`"""`) or literal (`'''`) string; only a basic one has escapes and line-ending backslashes. */
+  private multilineString(quote: '"' | "'"): { value: string } {
+    const basic = quote === '"'
+    const delimiter = quote.repeat(3)
     this.i += 3
     this.skipFirstNewline()
     let value = ''
     for (;;) {
-      if (this.eof()) this.fail('unterminated multi-line string')
-      if (this.text.startsWith('"""', this.i)) {
+      if (this.eof())
+        this.fail(basic ? 'unterminated multi-line string' : 'unterminated multi-line literal string')
+      if (this.text.startsWith(delimiter, this.i)) {
         // Up to two quotes right before the closing delimiter belong to the string.
         let extra = 0
-        while (extra < 2 && this.peek(3 + extra) === '"') extra++
-        value += '"'.repeat(extra)
+        while (extra < 2 && this.peek(3 + extra) === quote) extra++
+        value += quote.repeat(extra)
         this.i += 3 + extra
         return { value }
       }
       const ch = this.peek()
-      if (ch === '\\') {
+      if (basic && ch === '\\') {
         // A line-ending backslash trims the newline and the whitespace that follows.
         const rest = /^\\[ \t]*\r?\n/.exec(this.text.slice(this.i, this.i + 200))
         if (rest) {
@@ -687,32 +696,6 @@ class TomlParser {
         return { value }
       }
       this.checkControl(ch)
-      this.i++
-    }
-  }
-
-  private multilineLiteralString(): { value: string } {
-    this.i += 3
-    this.skipFirstNewline()
-    let value = ''
-    for (;;) {
-      if (this.eof()) this.fail('unterminated multi-line literal string')
-      if (this.text.startsWith("'''", this.i)) {
-        let extra = 0
-        while (extra < 2 && this.peek(3 + extra) === "'") extra++
-        value += "'".repeat(extra)
-        this.i += 3 + extra
-        return { value }
-      }
-      const ch = this.peek()
-      if (ch === '\n' || ch === '\r') {
-        const crlf = ch === '\r'
-        this.newline()
-        value += crlf ? '\r\n' : '\n'
-        continue
-      }
-      this.checkControl(ch)
-      value += ch
       this.i++
     }
   }

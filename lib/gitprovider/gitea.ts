@@ -1,14 +1,15 @@
 import { z } from 'zod'
 import { ConflictError, TerminalError } from '../errors.js'
-import { errorDetail, MAX_PAGES, nextLink, providerRestClient } from './http.js'
+import { errorDetail, listAllPages, providerRestClient } from './http.js'
 import { ownerAndRepo, type RepoLocation } from './repo-url.js'
-import type {
-  CreatePullRequestOptions,
-  GitProvider,
-  GitProviderOptions,
-  ListPullRequestsOptions,
-  MergeOutcome,
-  PullRequest,
+import {
+  matchesListOptions,
+  type CreatePullRequestOptions,
+  type GitProvider,
+  type GitProviderOptions,
+  type ListPullRequestsOptions,
+  type MergeOutcome,
+  type PullRequest,
 } from './types.js'
 
 /*
@@ -50,16 +51,16 @@ export function giteaAPIBaseURL(location: RepoLocation): string {
 
 /** A Gitea client for the repository at `location`. */
 export function giteaProvider(location: RepoLocation, opts: GitProviderOptions = {}): GitProvider {
-  const { owner, repo } = ownerAndRepo(location, 'Gitea')
-  const baseURL = (opts.apiBaseURL ?? giteaAPIBaseURL(location)).replace(/\/+$/, '')
+  const { slug, repoPath } = ownerAndRepo(location, 'Gitea')
   const api = providerRestClient(
-    'Gitea',
-    baseURL,
-    { Accept: 'application/json', ...(opts.token ? { Authorization: `token ${opts.token}` } : {}) },
+    {
+      label: 'Gitea',
+      defaultBaseURL: giteaAPIBaseURL(location),
+      headers: { Accept: 'application/json' },
+      authHeaders: (token) => ({ Authorization: `token ${token}` }),
+    },
     opts,
   )
-  const repoPath = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`
-  const slug = `${owner}/${repo}`
 
   function getPull(index: number): Promise<Pull> {
     return api.request(
@@ -70,25 +71,9 @@ export function giteaProvider(location: RepoLocation, opts: GitProviderOptions =
     )
   }
 
-  /** Every page of a Link-paginated list. */
-  async function listAll<T>(
-    schema: z.ZodType<T[]>,
-    path: string,
-    query: Record<string, string>,
-    action: string,
-  ) {
-    const items: T[] = []
-    let next: string | undefined = path
-    let first = true
-    for (let n = 0; next && n < MAX_PAGES; n++) {
-      const res = await api.send('GET', next, first ? { query: { ...query, page: 1, limit: PAGE_SIZE } } : {})
-      if (res.status !== 200) throw api.failure(res, action)
-      const page = api.parse(schema, res, action)
-      items.push(...page)
-      next = page.length === 0 ? undefined : nextLink(res.headers)
-      first = false
-    }
-    return items
+  /** Every page of a list, at Gitea's largest page size. */
+  function listAll<T>(schema: z.ZodType<T[]>, path: string, query: Record<string, string>, action: string) {
+    return listAllPages(api, schema, path, { ...query, page: 1, limit: PAGE_SIZE }, action)
   }
 
   async function labelIDs(names: string[]): Promise<number[]> {
@@ -104,7 +89,7 @@ export function giteaProvider(location: RepoLocation, opts: GitProviderOptions =
 
   return {
     name: 'gitea',
-    apiBaseURL: baseURL,
+    apiBaseURL: api.baseURL,
 
     async createPullRequest(o: CreatePullRequestOptions): Promise<PullRequest> {
       const action = `opening a pull request from ${o.head} into ${o.base} in ${slug}`
@@ -137,14 +122,7 @@ export function giteaProvider(location: RepoLocation, opts: GitProviderOptions =
         { state: 'open' },
         `listing the open pull requests of ${slug}`,
       )
-      return pulls
-        .filter(
-          (p) =>
-            (o.head === undefined || p.head.ref === o.head) &&
-            (o.base === undefined || p.base.ref === o.base) &&
-            (o.headCommit === undefined || p.head.sha === o.headCommit),
-        )
-        .map(toPullRequest)
+      return pulls.map(toPullRequest).filter((pr) => matchesListOptions(pr, o))
     },
 
     async mergePullRequest(index: number, o: { mergeMethod?: string } = {}): Promise<MergeOutcome> {

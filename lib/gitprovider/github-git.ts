@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { githubAPIBaseURL } from './github.js'
-import { errorDetail, providerRestClient } from './http.js'
+import { githubRestClient } from './github.js'
+import { errorDetail } from './http.js'
 import { ownerAndRepo, type RepoLocation } from './repo-url.js'
 import type { GitProviderOptions } from './types.js'
 
@@ -74,22 +74,10 @@ export interface GitHubGitData {
   deleteRef(ref: string): Promise<void>
 }
 
-/** A Git Data client for the repository at `location` (API root as {@link githubAPIBaseURL}, or `apiBaseURL`). */
+/** A Git Data client for the repository at `location` (API root as {@link githubRestClient}, or `apiBaseURL`). */
 export function githubGitData(location: RepoLocation, opts: GitProviderOptions = {}): GitHubGitData {
-  const { owner, repo } = ownerAndRepo(location, 'GitHub')
-  const baseURL = (opts.apiBaseURL ?? githubAPIBaseURL(location)).replace(/\/+$/, '')
-  const api = providerRestClient(
-    'GitHub',
-    baseURL,
-    {
-      Accept: 'application/vnd.github+json',
-      'X-GitHub-Api-Version': '2022-11-28',
-      ...(opts.token ? { Authorization: `Bearer ${opts.token}` } : {}),
-    },
-    opts,
-  )
-  const repoPath = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`
-  const slug = `${owner}/${repo}`
+  const { slug, repoPath } = ownerAndRepo(location, 'GitHub')
+  const api = githubRestClient(location, opts)
   // `refs/heads/a/b` → `heads/a/b`, each segment escaped (GitHub takes the slashes of a ref name literally).
   const refPath = (ref: string) =>
     ref

@@ -1,14 +1,15 @@
 import { z } from 'zod'
 import { ConflictError, TerminalError } from '../errors.js'
-import { errorDetail, MAX_PAGES, nextLink, providerRestClient } from './http.js'
+import { errorDetail, listAllPages, providerRestClient, type RestClient } from './http.js'
 import { ownerAndRepo, type RepoLocation } from './repo-url.js'
-import type {
-  CreatePullRequestOptions,
-  GitProvider,
-  GitProviderOptions,
-  ListPullRequestsOptions,
-  MergeOutcome,
-  PullRequest,
+import {
+  matchesListOptions,
+  type CreatePullRequestOptions,
+  type GitProvider,
+  type GitProviderOptions,
+  type ListPullRequestsOptions,
+  type MergeOutcome,
+  type PullRequest,
 } from './types.js'
 
 /*
@@ -49,22 +50,23 @@ export function githubAPIBaseURL(location: RepoLocation): string {
   return `${location.scheme}://${location.host}/api/v3`
 }
 
-/** A GitHub client for the repository at `location`. */
-export function githubProvider(location: RepoLocation, opts: GitProviderOptions = {}): GitProvider {
-  const { owner, repo } = ownerAndRepo(location, 'GitHub')
-  const baseURL = (opts.apiBaseURL ?? githubAPIBaseURL(location)).replace(/\/+$/, '')
-  const api = providerRestClient(
-    'GitHub',
-    baseURL,
+/** A REST client for GitHub's API at `location` (or `apiBaseURL`), authenticated with the token as a Bearer. */
+export function githubRestClient(location: RepoLocation, opts: GitProviderOptions): RestClient {
+  return providerRestClient(
     {
-      Accept: 'application/vnd.github+json',
-      'X-GitHub-Api-Version': '2022-11-28',
-      ...(opts.token ? { Authorization: `Bearer ${opts.token}` } : {}),
+      label: 'GitHub',
+      defaultBaseURL: githubAPIBaseURL(location),
+      headers: { Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28' },
+      authHeaders: (token) => ({ Authorization: `Bearer ${token}` }),
     },
     opts,
   )
-  const repoPath = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`
-  const slug = `${owner}/${repo}`
+}
+
+/** A GitHub client for the repository at `location`. */
+export function githubProvider(location: RepoLocation, opts: GitProviderOptions = {}): GitProvider {
+  const { owner, slug, repoPath } = ownerAndRepo(location, 'GitHub')
+  const api = githubRestClient(location, opts)
 
   async function getPull(number: number): Promise<Pull> {
     return api.request(
@@ -77,7 +79,7 @@ export function githubProvider(location: RepoLocation, opts: GitProviderOptions 
 
   return {
     name: 'github',
-    apiBaseURL: baseURL,
+    apiBaseURL: api.baseURL,
 
     async createPullRequest(o: CreatePullRequestOptions): Promise<PullRequest> {
       const action = `opening a pull request from ${o.head} into ${o.base} in ${slug}`
@@ -109,29 +111,20 @@ export function githubProvider(location: RepoLocation, opts: GitProviderOptions 
     },
 
     async listOpenPullRequests(o: ListPullRequestsOptions): Promise<PullRequest[]> {
-      const action = `listing the open pull requests of ${slug}`
-      const found: PullRequest[] = []
-      let next: string | undefined = `${repoPath}/pulls`
-      let query: Record<string, string | number | undefined> | undefined = {
-        state: 'open',
-        // GitHub's head filter wants `owner:branch`; a bare branch name is silently ignored.
-        head: o.head ? `${owner}:${o.head}` : undefined,
-        base: o.base,
-        per_page: 100,
-      }
-      for (let page = 0; next && page < MAX_PAGES; page++) {
-        const res = await api.send('GET', next, query ? { query } : {})
-        if (res.status !== 200) throw api.failure(res, action)
-        for (const pull of api.parse(z.array(PullSchema), res, action)) {
-          if (o.head !== undefined && pull.head.ref !== o.head) continue
-          if (o.base !== undefined && pull.base.ref !== o.base) continue
-          if (o.headCommit !== undefined && pull.head.sha !== o.headCommit) continue
-          found.push(toPullRequest(pull))
-        }
-        next = nextLink(res.headers)
-        query = undefined
-      }
-      return found
+      const pulls = await listAllPages(
+        api,
+        z.array(PullSchema),
+        `${repoPath}/pulls`,
+        {
+          state: 'open',
+          // GitHub's head filter wants `owner:branch`; a bare branch name is silently ignored.
+          head: o.head ? `${owner}:${o.head}` : undefined,
+          base: o.base,
+          per_page: 100,
+        },
+        `listing the open pull requests of ${slug}`,
+      )
+      return pulls.map(toPullRequest).filter((pr) => matchesListOptions(pr, o))
     },
 
     async mergePullRequest(number: number, o: { mergeMethod?: string } = {}): Promise<MergeOutcome> {

@@ -2,13 +2,14 @@ import { z } from 'zod'
 import { ConflictError, TerminalError } from '../errors.js'
 import { errorDetail, MAX_PAGES, providerRestClient } from './http.js'
 import type { RepoLocation } from './repo-url.js'
-import type {
-  CreatePullRequestOptions,
-  GitProvider,
-  GitProviderOptions,
-  ListPullRequestsOptions,
-  MergeOutcome,
-  PullRequest,
+import {
+  matchesListOptions,
+  type CreatePullRequestOptions,
+  type GitProvider,
+  type GitProviderOptions,
+  type ListPullRequestsOptions,
+  type MergeOutcome,
+  type PullRequest,
 } from './types.js'
 
 /*
@@ -40,11 +41,13 @@ export function gitlabAPIBaseURL(location: RepoLocation): string {
 
 /** A GitLab client for the project at `location`. */
 export function gitlabProvider(location: RepoLocation, opts: GitProviderOptions = {}): GitProvider {
-  const baseURL = (opts.apiBaseURL ?? gitlabAPIBaseURL(location)).replace(/\/+$/, '')
   const api = providerRestClient(
-    'GitLab',
-    baseURL,
-    { Accept: 'application/json', ...(opts.token ? { 'PRIVATE-TOKEN': opts.token } : {}) },
+    {
+      label: 'GitLab',
+      defaultBaseURL: gitlabAPIBaseURL(location),
+      headers: { Accept: 'application/json' },
+      authHeaders: (token) => ({ 'PRIVATE-TOKEN': token }),
+    },
     opts,
   )
   const project = location.path
@@ -61,7 +64,7 @@ export function gitlabProvider(location: RepoLocation, opts: GitProviderOptions 
 
   return {
     name: 'gitlab',
-    apiBaseURL: baseURL,
+    apiBaseURL: api.baseURL,
 
     async createPullRequest(o: CreatePullRequestOptions): Promise<PullRequest> {
       const action = `opening a merge request from ${o.head} into ${o.base} in ${project}`
@@ -95,12 +98,8 @@ export function gitlabProvider(location: RepoLocation, opts: GitProviderOptions 
           query: { state: 'opened', source_branch: o.head, target_branch: o.base, per_page: 100, page },
         })
         if (res.status !== 200) throw api.failure(res, action)
-        for (const mr of api.parse(z.array(MergeRequestSchema), res, action)) {
-          if (o.head !== undefined && mr.source_branch !== o.head) continue
-          if (o.base !== undefined && mr.target_branch !== o.base) continue
-          if (o.headCommit !== undefined && mr.sha !== o.headCommit) continue
-          found.push(toPullRequest(mr))
-        }
+        const mrs = api.parse(z.array(MergeRequestSchema), res, action).map(toPullRequest)
+        found.push(...mrs.filter((pr) => matchesListOptions(pr, o)))
         page = res.headers.get('x-next-page') || undefined
       }
       return found

@@ -58,17 +58,24 @@ export interface RestClient {
 
 const DEFAULT_TIMEOUT_MS = 30_000
 
+/** How one provider's API is reached, before the common provider options are applied. */
+export interface ProviderAPI {
+  /** `GitHub`, `GitLab` or `Gitea`. */
+  label: string
+  /** The API root derived from the repoURL; `apiBaseURL` in the options overrides it. */
+  defaultBaseURL: string
+  /** Sent with every request (Accept, API version). */
+  headers: Record<string, string>
+  /** The provider's way of sending the token, e.g. `{ Authorization: 'Bearer …' }`; only used with a token. */
+  authHeaders(token: string): Record<string, string>
+}
+
 /** A {@link RestClient} for one provider from the common provider options (`token` is scrubbed from messages). */
-export function providerRestClient(
-  label: string,
-  baseURL: string,
-  headers: Record<string, string>,
-  opts: GitProviderOptions,
-): RestClient {
+export function providerRestClient(api: ProviderAPI, opts: GitProviderOptions): RestClient {
   return createRestClient({
-    label,
-    baseURL,
-    headers: { 'User-Agent': 'tugboat', ...headers },
+    label: api.label,
+    baseURL: (opts.apiBaseURL ?? api.defaultBaseURL).replace(/\/+$/, ''),
+    headers: { 'User-Agent': 'tugboat', ...api.headers, ...(opts.token ? api.authHeaders(opts.token) : {}) },
     secrets: opts.token ? [opts.token] : [],
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
     ...(opts.insecureSkipTLSVerify ? { insecureSkipTLSVerify: true } : {}),
@@ -232,3 +239,26 @@ export function nextLink(headers: Headers): string | undefined {
 
 /** Most pages a list follows (100 items each): enough for any real repository's open pull requests. */
 export const MAX_PAGES = 50
+
+/**
+ * Every item of a GET list that paginates with Link headers (GitHub, Gitea), up to {@link MAX_PAGES} pages. `query`
+ * goes with the first request only: the next links carry it on.
+ */
+export async function listAllPages<T>(
+  api: RestClient,
+  schema: z.ZodType<T[]>,
+  path: string,
+  query: RequestOptions['query'],
+  action: string,
+): Promise<T[]> {
+  const items: T[] = []
+  let next: string | undefined = path
+  for (let n = 0; next && n < MAX_PAGES; n++) {
+    const res = await api.send('GET', next, n === 0 && query ? { query } : {})
+    if (res.status !== 200) throw api.failure(res, action)
+    const page = api.parse(schema, res, action)
+    items.push(...page)
+    next = page.length === 0 ? undefined : nextLink(res.headers)
+  }
+  return items
+}

@@ -42,14 +42,26 @@ export function parseRepoURL(repoURL: string): RepoLocation {
   }
 }
 
-/** Splits `owner/repo`; a TerminalError when the path has another shape (GitHub and Gitea have no subgroups). */
-export function ownerAndRepo(location: RepoLocation, provider: string): { owner: string; repo: string } {
+/**
+ * Splits `owner/repo`, with the `owner/repo` slug messages name and the `/repos/{owner}/{repo}` API path GitHub and
+ * Gitea share. A TerminalError when the path has another shape (GitHub and Gitea have no subgroups).
+ */
+export function ownerAndRepo(
+  location: RepoLocation,
+  provider: string,
+): { owner: string; repo: string; slug: string; repoPath: string } {
   const parts = location.path.split('/')
-  if (parts.length !== 2 || !parts[0] || !parts[1]) {
+  const [owner, repo] = parts
+  if (parts.length !== 2 || !owner || !repo) {
     throw new TerminalError(
       `cannot find the ${provider} owner and repository in "${location.path}" (expected owner/repo)`,
       { data: { field: 'repoURL' } },
     )
   }
-  return { owner: parts[0], repo: parts[1] }
+  return {
+    owner,
+    repo,
+    slug: `${owner}/${repo}`,
+    repoPath: `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`,
+  }
 }

@@ -2,6 +2,22 @@ import { z } from 'zod'
 import { TerminalError, messageOf } from '../errors.js'
 import { parseDuration } from '../promotion/durations.js'
 import type { StepContext } from '../steps/types.js'
+import { gitProviderFor, type ProviderOverrides, type ProviderStepConfig } from './provider.js'
+import { GitProviderNameSchema, type GitProvider } from './types.js'
+
+/** The config fields of every pull request step: the repository, and on which provider it is. */
+export const repositoryConfigFields = {
+  repoURL: z.string().min(1),
+  provider: GitProviderNameSchema.optional(),
+  insecureSkipTLSVerify: z.boolean().optional(),
+}
+
+/** {@link repositoryConfigFields} plus the pull request: `prNumber`, or the legacy `prNumberFromStep`. */
+export const pullRequestConfigFields = {
+  ...repositoryConfigFields,
+  prNumber: z.number().int().min(1).optional(),
+  prNumberFromStep: z.string().min(1).optional(),
+}
 
 /** Kargo's lower bound on a pull request step's poll interval. */
 export const MIN_POLL_INTERVAL_MS = 10_000
@@ -68,4 +84,17 @@ export function requireOnePRNumber(
   if ((cfg.prNumber === undefined) === (cfg.prNumberFromStep === undefined)) {
     ctx.addIssue({ code: 'custom', message: 'exactly one of prNumber and prNumberFromStep is required' })
   }
+}
+
+/**
+ * The pull request a step's config names (`prNumber`, or the output of `prNumberFromStep`) and a client for its
+ * repository. A TerminalError when the number cannot be found or the provider is not supported.
+ */
+export async function pullRequestOfStep(
+  ctx: StepContext,
+  cfg: { prNumber?: number | undefined; prNumberFromStep?: string | undefined } & ProviderStepConfig,
+  overrides: ProviderOverrides,
+): Promise<{ number: number; provider: GitProvider }> {
+  const number = cfg.prNumber ?? prNumberFromStep(ctx, cfg.prNumberFromStep ?? '')
+  return { number, provider: await gitProviderFor(ctx, cfg, overrides) }
 }

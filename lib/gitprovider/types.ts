@@ -42,6 +42,15 @@ export interface ListPullRequestsOptions {
   headCommit?: string
 }
 
+/** Whether `pr` passes every filter given (the clients re-check what the provider's query filtered). */
+export function matchesListOptions(pr: PullRequest, opts: ListPullRequestsOptions): boolean {
+  return (
+    (opts.head === undefined || pr.headBranch === opts.head) &&
+    (opts.base === undefined || pr.baseBranch === opts.base) &&
+    (opts.headCommit === undefined || pr.headSHA === opts.headCommit)
+  )
+}
+
 /** The outcome of one merge attempt: merged (with the PR after the merge), or not mergeable yet. */
 export type MergeOutcome = { merged: true; pr: PullRequest } | { merged: false; reason: string }
 

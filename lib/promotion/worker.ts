@@ -205,9 +205,12 @@ export async function workPromotion(deps: WorkerDeps, project: string, name: str
     }
   }
 
+  // Every save reads the Promotion anyway: it tells us whether an abort was asked for, without another read.
+  let abortSeen = Boolean(claimed.status.abortRequested)
   const save = async (status: PromotionStatus) => {
     await updateResource(deps.db, { project, kind: 'Promotion', name }, (current) => {
       const promotion = asPromotion(current)
+      abortSeen = Boolean(promotion.status.abortRequested)
       if (promotion.status.lease?.holder !== deps.holder) {
         throw new ConflictError(
           `lost the lease on Promotion ${name} to ${promotion.status.lease?.holder ?? 'nobody'}`,
@@ -245,8 +248,7 @@ export async function workPromotion(deps: WorkerDeps, project: string, name: str
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
         save,
         complete: (status) => completePromotion(deps.db, project, name, status, now()),
-        abortRequested: async () =>
-          Boolean((await getPromotion(deps.db, project, name))?.status.abortRequested),
+        abortRequested: async () => abortSeen,
         workRoot: deps.workRoot ?? os.tmpdir(),
         ...(deps.now ? { now: deps.now } : {}),
         ...(deps.remainingMs ? { remainingMs: deps.remainingMs } : {}),

@@ -1,4 +1,3 @@
-import { z } from 'zod'
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js'
 import { parseManifests, type ParsedManifest } from '../model/manifests.js'
 import { CRED_TYPE_LABEL, CredentialTypeSchema, type SecretManifest } from '../model/resources.js'
@@ -242,5 +241,3 @@ export async function deleteManifests(deps: ApplyDeps, docs: ParsedManifest[]): 
   await writeAll(deps.db, items, 'a resource changed while it was being deleted; nothing was deleted, retry')
   return results
 }
-
-export const ApplyModeSchema = z.enum(['create', 'update', 'upsert'])

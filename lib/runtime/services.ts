@@ -16,13 +16,17 @@ import { builtinSteps } from '../steps/registry.js'
 import type { Step } from '../steps/types.js'
 import type { RuntimeContext } from './context.js'
 
-let steps: ReadonlyMap<string, Step<unknown>> | undefined
+// Built once per runtime context (a Lambda container has one; tests and the local runtime may make several).
+const stepsByContext = new WeakMap<RuntimeContext, ReadonlyMap<string, Step<unknown>>>()
 const tokenCache = createTokenCache()
 
-/** The step registry for this process, with Argo CD configured from the environment. */
+/** The step registry for this runtime, with Argo CD clients from project credentials or the environment. */
 export function promotionStepDeps(ctx: RuntimeContext): ReadonlyMap<string, Step<unknown>> {
-  ctxForArgo = ctx
-  steps ??= builtinSteps({ argocd: { argocd: argocdProvider } })
+  let steps = stepsByContext.get(ctx)
+  if (!steps) {
+    steps = builtinSteps({ argocd: { argocd: argocdProvider(ctx) } })
+    stepsByContext.set(ctx, steps)
+  }
   return steps
 }
 
@@ -39,7 +43,6 @@ export function promoteDeps(ctx: RuntimeContext): PromoteDeps {
   return { db: ctx.db, enqueuePromotion: enqueuer(ctx) }
 }
 
-let ctxForArgo: RuntimeContext | undefined
 const fromEnv = argoCDClientProviderFromEnv()
 
 /**
@@ -47,18 +50,18 @@ const fromEnv = argoCDClientProviderFromEnv()
  * `kargo.akuity.io/cred-type: argocd` with `server`, `token` and optionally `insecureSkipTLSVerify`) when it has
  * one, else the deployment's ARGOCD_SERVER / ARGOCD_AUTH_TOKEN.
  */
-const argocdProvider = async (project: string): Promise<ArgoCDClient> => {
-  const credential = ctxForArgo
-    ? await findCredentialOfType(ctxForArgo.db, ctxForArgo.sealer, project, 'argocd')
-    : undefined
-  if (!credential) return fromEnv(project)
-  const { server, token, insecureSkipTLSVerify } = credential.data
-  if (!server || !token)
-    throw new ValidationError(
-      `Secret "${credential.name}" (cred-type argocd) needs stringData.server and stringData.token`,
-    )
-  return new ArgoCDClient({ server, token, insecureSkipTLSVerify: insecureSkipTLSVerify === 'true' })
-}
+const argocdProvider =
+  (ctx: RuntimeContext) =>
+  async (project: string): Promise<ArgoCDClient> => {
+    const credential = await findCredentialOfType(ctx.db, ctx.sealer, project, 'argocd')
+    if (!credential) return fromEnv(project)
+    const { server, token, insecureSkipTLSVerify } = credential.data
+    if (!server || !token)
+      throw new ValidationError(
+        `Secret "${credential.name}" (cred-type argocd) needs stringData.server and stringData.token`,
+      )
+    return new ArgoCDClient({ server, token, insecureSkipTLSVerify: insecureSkipTLSVerify === 'true' })
+  }
 
 /** Health of a Stage from the Argo CD apps its last Promotion registered; NotApplicable when there are none. */
 export async function stageHealth(
@@ -67,10 +70,9 @@ export async function stageHealth(
 ): Promise<Awaited<ReturnType<NonNullable<ReconcileDeps['stageHealth']>>>> {
   const checks = (stage.status.healthChecks ?? []).map((c) => ArgoCDAppHealthCheckSchema.parse(c))
   if (checks.length === 0) return { status: 'NotApplicable' }
-  ctxForArgo = ctx
   let client: ArgoCDClient
   try {
-    client = await argocdProvider(stage.project)
+    client = await argocdProvider(ctx)(stage.project)
   } catch (error) {
     return { status: 'Unknown', issues: [`cannot reach Argo CD: ${messageOf(error)}`] }
   }
@@ -94,7 +96,6 @@ export async function stageHealth(
 }
 
 export function reconcileDeps(ctx: RuntimeContext): ReconcileDeps {
-  ctxForArgo = ctx
   return {
     ...promoteDeps(ctx),
     redrive: enqueuer(ctx),

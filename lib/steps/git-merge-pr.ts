@@ -1,13 +1,14 @@
 import { z } from 'zod'
 import { TerminalError, UpstreamError, messageOf } from '../errors.js'
-import { gitProviderFor, type ProviderOverrides } from '../gitprovider/provider.js'
+import type { ProviderOverrides } from '../gitprovider/provider.js'
 import {
   PollIntervalSchema,
   pollIntervalMs,
-  prNumberFromStep,
+  pullRequestConfigFields,
+  pullRequestOfStep,
   requireOnePRNumber,
 } from '../gitprovider/step-support.js'
-import { GitProviderNameSchema, type MergeOutcome } from '../gitprovider/types.js'
+import type { MergeOutcome } from '../gitprovider/types.js'
 import type { Step, StepContext, StepResult } from './types.js'
 
 /*
@@ -20,11 +21,7 @@ import type { Step, StepContext, StepResult } from './types.js'
 /** Mirrors `git-merge-pr-config.json`, plus the legacy `prNumberFromStep`. */
 export const GitMergePRConfigSchema = z
   .strictObject({
-    repoURL: z.string().min(1),
-    provider: GitProviderNameSchema.optional(),
-    insecureSkipTLSVerify: z.boolean().optional(),
-    prNumber: z.number().int().min(1).optional(),
-    prNumberFromStep: z.string().min(1).optional(),
+    ...pullRequestConfigFields,
     wait: z.boolean().optional(),
     pollInterval: PollIntervalSchema.optional(),
     mergeMethod: z.string().min(1).optional(),
@@ -55,8 +52,7 @@ async function runMerge(
   cfg: GitMergePRConfig,
   overrides: ProviderOverrides,
 ): Promise<StepResult> {
-  const number = cfg.prNumber ?? prNumberFromStep(ctx, cfg.prNumberFromStep ?? '')
-  const provider = await gitProviderFor(ctx, cfg, overrides)
+  const { number, provider } = await pullRequestOfStep(ctx, cfg, overrides)
   const retry = (message: string): StepResult => ({
     status: 'Running',
     message,

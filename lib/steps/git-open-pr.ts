@@ -8,8 +8,8 @@ import { ObjectStore } from '../git/objects.js'
 import { redactURL } from '../git/redact.js'
 import { remoteFor, type Remote } from '../git/repo.js'
 import { providerWithCredentials, type ProviderOverrides } from '../gitprovider/provider.js'
-import { branchFromStep } from '../gitprovider/step-support.js'
-import { GitProviderNameSchema, type GitProvider, type PullRequest } from '../gitprovider/types.js'
+import { branchFromStep, repositoryConfigFields } from '../gitprovider/step-support.js'
+import type { GitProvider, PullRequest } from '../gitprovider/types.js'
 import type { Step, StepContext, StepResult } from './types.js'
 
 /*
@@ -24,9 +24,7 @@ import type { Step, StepContext, StepResult } from './types.js'
 /** Mirrors `git-open-pr-config.json`, plus the legacy `sourceBranchFromStep` (a step whose output has `branch`). */
 export const GitOpenPRConfigSchema = z
   .strictObject({
-    repoURL: z.string().min(1),
-    provider: GitProviderNameSchema.optional(),
-    insecureSkipTLSVerify: z.boolean().optional(),
+    ...repositoryConfigFields,
     sourceBranch: z.string().min(1).optional(),
     sourceBranchFromStep: z.string().min(1).optional(),
     targetBranch: z.string().min(1),

@@ -4,23 +4,11 @@ import { z } from 'zod'
 import { TerminalError, UpstreamError } from '../errors.js'
 import { lookupGitAuth } from '../git/auth.js'
 import { commitURL } from '../git/commit-url.js'
-import { integrate, remoteTips, type IntegrationKind } from '../git/integrate.js'
+import { integrateRemote, kargoBackoff, pushCommit, waitBeforeRetry } from '../git/push.js'
 import { redactURL } from '../git/redact.js'
-import {
-  commitTree,
-  fetchRemote,
-  moveHead,
-  openRepo,
-  pushRef,
-  readHead,
-  remoteFor,
-  type HeadState,
-  type LocalRepo,
-  type Remote,
-} from '../git/repo.js'
-import { checkoutTree } from '../git/worktree.js'
-import type { Step, StepContext, StepResult } from './types.js'
+import { openRepo, pushRef, readHead, remoteFor, type LocalRepo } from '../git/repo.js'
 import { resolveInWorkspaceReal } from '../git/safe-path.js'
+import type { Step, StepContext, StepResult } from './types.js'
 
 /*
  * `git-push`: pushes HEAD to a branch (or pushes a tag). Before every attempt it integrates the remote branch as
@@ -72,12 +60,6 @@ export interface GitPushOptions {
   retryDelayMs?: (attempt: number) => number
 }
 
-/** Kargo's push backoff: 1 s, growing by 1.5 per attempt, with up to +50 % jitter, capped at 30 s. */
-export function kargoBackoff(attempt: number): number {
-  const base = Math.min(1000 * 1.5 ** (attempt - 1), 30_000)
-  return Math.min(base * (1 + Math.random() * 0.5), 30_000)
-}
-
 /** Builds the `git-push` step (tests shorten the backoff). */
 export function createGitPush(opts: GitPushOptions = {}): Step<GitPushConfig> {
   const delay = opts.retryDelayMs ?? kargoBackoff
@@ -93,7 +75,6 @@ export function createGitPush(opts: GitPushOptions = {}): Step<GitPushConfig> {
 /** The `git-push` step. */
 export const gitPush: Step<GitPushConfig> = createGitPush()
 
-const PUSH_REF = 'refs/tugboat/push'
 // Refusals that mean "the branch moved under us": worth integrating again and retrying.
 const RACE =
   /non-fast-forward|not-fast-forward|fetch first|failed to update ref|cannot lock ref|stale info|incorrect old value/i
@@ -139,7 +120,7 @@ async function runGitPush(
   const remoteRef = `refs/heads/${target}`
 
   if (force) {
-    const pushed = await pushFrom(repo, remote, head.oid, remoteRef, true)
+    const pushed = await pushCommit(repo, remote, head.oid, remoteRef, true)
     if (!pushed.ok) throw new TerminalError(`force-pushing to ${target} was refused: ${pushed.rejected}`)
     return succeeded(repo, head.oid, target, cfg)
   }
@@ -156,7 +137,7 @@ async function runGitPush(
       ctx.log(`${target} already holds ${current.oid.slice(0, 7)}; nothing to push`)
       return succeeded(repo, current.oid, target, cfg)
     }
-    const pushed = await pushFrom(repo, remote, current.oid, remoteRef, false)
+    const pushed = await pushCommit(repo, remote, current.oid, remoteRef, false)
     if (pushed.ok) {
       ctx.log(`pushed ${current.oid.slice(0, 7)} to ${target}`)
       return succeeded(repo, current.oid, target, cfg)
@@ -170,57 +151,7 @@ async function runGitPush(
       })
     }
     ctx.log(`${target} moved while pushing (attempt ${attempt}); integrating and retrying`)
-    await sleep(delay(attempt), ctx.signal)
-  }
-}
-
-interface IntegrationResult {
-  head: HeadState
-  kind: IntegrationKind | 'new-branch'
-  /** The remote branch already points at `head`. */
-  remoteHasIt: boolean
-}
-
-/** Fetches the target branch and rebases local work onto it; moves the local branch and working tree along. */
-async function integrateRemote(
-  repo: LocalRepo,
-  remote: Remote,
-  head: HeadState,
-  target: string,
-): Promise<IntegrationResult> {
-  const known = await remoteTips(repo)
-  const fetched = await fetchRemote(repo, remote, { ref: `refs/heads/${target}`, depth: 1 })
-  repo.store.refresh()
-  if (fetched.oid === undefined) return { head, kind: 'new-branch', remoteHasIt: false }
-  const remoteHead = repo.store.peelToCommit(fetched.oid)
-  const result = await integrate({
-    repo,
-    head: head.oid,
-    remote: remoteHead,
-    known,
-    deepen: async () => {
-      await fetchRemote(repo, remote, { ref: `refs/heads/${target}`, depth: 100, relative: true })
-    },
-  })
-  if (result.head !== head.oid) {
-    const before = commitTree(repo, head.oid)
-    const after = commitTree(repo, result.head)
-    checkoutTree(repo.dir, repo.store, after, { current: before, sparse: repo.sparse })
-    await moveHead(repo, head, result.head)
-  }
-  return {
-    head: { branch: head.branch, oid: result.head },
-    kind: result.kind,
-    remoteHasIt: result.head === remoteHead,
-  }
-}
-
-async function pushFrom(repo: LocalRepo, remote: Remote, oid: string, remoteRef: string, force: boolean) {
-  await git.writeRef({ fs, dir: repo.dir, ref: PUSH_REF, value: oid, force: true })
-  try {
-    return await pushRef(repo.dir, remote, PUSH_REF, remoteRef, force)
-  } finally {
-    await git.deleteRef({ fs, dir: repo.dir, ref: PUSH_REF }).catch(() => undefined)
+    await waitBeforeRetry(delay(attempt), ctx.signal, 'git-push')
   }
 }
 
@@ -235,22 +166,4 @@ function succeeded(
   const url = commitURL(repo.url, commit, cfg.provider)
   if (url) output.commitURL = url
   return { status: 'Succeeded', output }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new UpstreamError('git-push was cancelled'))
-      return
-    }
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer)
-        reject(new UpstreamError('git-push was cancelled'))
-      },
-      { once: true },
-    )
-  })
 }

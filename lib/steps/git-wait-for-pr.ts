@@ -1,13 +1,14 @@
 import { z } from 'zod'
 import { UpstreamError, messageOf } from '../errors.js'
-import { gitProviderFor, type ProviderOverrides } from '../gitprovider/provider.js'
+import type { ProviderOverrides } from '../gitprovider/provider.js'
 import {
   PollIntervalSchema,
   pollIntervalMs,
-  prNumberFromStep,
+  pullRequestConfigFields,
+  pullRequestOfStep,
   requireOnePRNumber,
 } from '../gitprovider/step-support.js'
-import { GitProviderNameSchema, type PullRequest } from '../gitprovider/types.js'
+import type { PullRequest } from '../gitprovider/types.js'
 import type { Step, StepContext, StepResult } from './types.js'
 
 /*
@@ -21,11 +22,7 @@ import type { Step, StepContext, StepResult } from './types.js'
 /** Mirrors `git-wait-for-pr-config.json`, plus the legacy `prNumberFromStep` (a step whose output has `pr.id`). */
 export const GitWaitForPRConfigSchema = z
   .strictObject({
-    repoURL: z.string().min(1),
-    provider: GitProviderNameSchema.optional(),
-    insecureSkipTLSVerify: z.boolean().optional(),
-    prNumber: z.number().int().min(1).optional(),
-    prNumberFromStep: z.string().min(1).optional(),
+    ...pullRequestConfigFields,
     pollInterval: PollIntervalSchema.optional(),
   })
   .superRefine(requireOnePRNumber)
@@ -54,9 +51,8 @@ async function runWait(
   cfg: GitWaitForPRConfig,
   overrides: ProviderOverrides,
 ): Promise<StepResult> {
-  const number = cfg.prNumber ?? prNumberFromStep(ctx, cfg.prNumberFromStep ?? '')
+  const { number, provider } = await pullRequestOfStep(ctx, cfg, overrides)
   const retryAfterMs = pollIntervalMs(cfg.pollInterval, DEFAULT_WAIT_POLL_INTERVAL_MS)
-  const provider = await gitProviderFor(ctx, cfg, overrides)
   let pr: PullRequest
   try {
     pr = await provider.getPullRequest(number)

@@ -1,17 +1,13 @@
-import fs from 'node:fs'
-import git from 'isomorphic-git'
 import { z } from 'zod'
 import { TerminalError, UpstreamError, messageOf } from '../errors.js'
 import { gitAuthFrom, lookupGitAuth } from '../git/auth.js'
 import { commitURL } from '../git/commit-url.js'
-import { integrate, localCommits, parseSignature, remoteTips } from '../git/integrate.js'
+import { localCommits, parseSignature } from '../git/integrate.js'
+import { integrateRemote, kargoBackoff, moveTo, pushCommit, waitBeforeRetry } from '../git/push.js'
 import { redact, redactURL } from '../git/redact.js'
 import {
-  commitTree,
   fetchRemote,
-  moveHead,
   openRepo,
-  pushRef,
   readHead,
   remoteFor,
   shallowSet,
@@ -20,7 +16,6 @@ import {
   type Remote,
 } from '../git/repo.js'
 import { resolveInWorkspaceReal } from '../git/safe-path.js'
-import { checkoutTree } from '../git/worktree.js'
 import {
   githubGitData,
   type CompareCommit,
@@ -29,7 +24,6 @@ import {
 } from '../gitprovider/github-git.js'
 import type { ProviderOverrides } from '../gitprovider/provider.js'
 import { parseRepoURL } from '../gitprovider/repo-url.js'
-import { kargoBackoff } from './git-push.js'
 import type { Step, StepContext, StepResult } from './types.js'
 
 /*
@@ -135,8 +129,6 @@ export function createGitHubPush(opts: GitHubPushOptions = {}): Step<GitHubPushC
 /** The `github-push` step. */
 export const githubPush: Step<GitHubPushConfig> = createGitHubPush()
 
-const PUSH_REF = 'refs/tugboat/push'
-
 /** The branch moved under us: integrate again and retry. */
 class Race extends Error {}
 
@@ -181,8 +173,8 @@ async function runGitHubPush(
 
   try {
     for (let attempt = 1; ; attempt++) {
-      if (!force) head = await integrateRemote(repo, remote, head, target)
-      const pushed = await pushFrom(repo, remote, head.oid, stagingRef)
+      if (!force) head = (await integrateRemote(repo, remote, head, target)).head
+      const pushed = await pushCommit(repo, remote, head.oid, stagingRef, true)
       if (!pushed.ok) {
         throw new TerminalError(
           `pushing to ${stagingRef} of ${redactURL(repo.url)} was refused: ${pushed.rejected ?? 'rejected'}`,
@@ -201,7 +193,7 @@ async function runGitHubPush(
           })
         }
         ctx.log(`${target} moved while pushing (attempt ${attempt}): ${error.message}; retrying`)
-        await sleep(delay(attempt), ctx.signal)
+        await waitBeforeRetry(delay(attempt), ctx.signal, 'github-push')
       }
     }
   } finally {
@@ -361,29 +353,6 @@ function isoDate(seconds: number, timezoneOffset: number): string {
   return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`
 }
 
-/** Fetches the target branch and rebases local work onto it, moving the local branch and working tree along. */
-async function integrateRemote(
-  repo: LocalRepo,
-  remote: Remote,
-  head: HeadState,
-  target: string,
-): Promise<HeadState> {
-  const known = await remoteTips(repo)
-  const fetched = await fetchRemote(repo, remote, { ref: `refs/heads/${target}`, depth: 1 })
-  repo.store.refresh()
-  if (fetched.oid === undefined) return head
-  const result = await integrate({
-    repo,
-    head: head.oid,
-    remote: repo.store.peelToCommit(fetched.oid),
-    known,
-    deepen: async () => {
-      await fetchRemote(repo, remote, { ref: `refs/heads/${target}`, depth: 100, relative: true })
-    },
-  })
-  return moveTo(repo, head, result.head)
-}
-
 /** Makes the local branch and working tree hold the target branch's new head (fetched when we lack it). */
 async function syncLocal(
   repo: LocalRepo,
@@ -403,50 +372,9 @@ async function syncLocal(
   return moveTo(repo, head, newHead)
 }
 
-async function moveTo(repo: LocalRepo, head: HeadState, oid: string): Promise<HeadState> {
-  if (oid === head.oid) return head
-  checkoutTree(repo.dir, repo.store, commitTree(repo, oid), {
-    current: commitTree(repo, head.oid),
-    sparse: repo.sparse,
-  })
-  await moveHead(repo, head, oid)
-  return { branch: head.branch, oid }
-}
-
-/** Force-pushes `oid` to `remoteRef` through a temporary local ref. */
-async function pushFrom(repo: LocalRepo, remote: Remote, oid: string, remoteRef: string) {
-  await git.writeRef({ fs, dir: repo.dir, ref: PUSH_REF, value: oid, force: true })
-  try {
-    return await pushRef(repo.dir, remote, PUSH_REF, remoteRef, true)
-  } finally {
-    await git.deleteRef({ fs, dir: repo.dir, ref: PUSH_REF }).catch(() => undefined)
-    // isomorphic-git records any pushed ref as `refs/remotes/origin/<ref>`: a "remote branch" holding our unpublished
-    // HEAD, which would make the next integration believe the remote already has our commits.
-    await git.deleteRef({ fs, dir: repo.dir, ref: `refs/remotes/origin/${remoteRef}` }).catch(() => undefined)
-  }
-}
-
 function succeeded(repo: LocalRepo, commit: string, branch: string): StepResult {
   const output: Record<string, unknown> = { commit, branch }
   const url = commitURL(repo.url, commit, 'github')
   if (url) output.commitURL = url
   return { status: 'Succeeded', output }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new UpstreamError('github-push was cancelled'))
-      return
-    }
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer)
-        reject(new UpstreamError('github-push was cancelled'))
-      },
-      { once: true },
-    )
-  })
 }

@@ -76,6 +76,18 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
   return result.out
 }
 
+/** Runs `npm start -- …`, which must exit 1 with a one-line explanation; returns that line. */
+async function failsInOneLine(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<string | undefined> {
+  const start = npmStart(args, extraEnv)
+  expect(await start.exited).toBe(1)
+  const lines = start.output().trim().split('\n')
+  expect(lines).toHaveLength(1)
+  return lines[0]
+}
+
 async function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1')
@@ -128,10 +140,10 @@ describe('the README quick start: npm start, then the CLI', () => {
       30_000,
     )
 
-  beforeAll(async () => {
-    port = await freePort()
-    // Fast timers, as the local runtime allows: the demo Warehouse still asks for its 10s interval.
-    running = npmStart([
+  /** `npm start` on the test's data dir and port. */
+  // Fast timers, as the local runtime allows: the demo Warehouse still asks for its 10s interval.
+  const startOnData = () =>
+    npmStart([
       '--data-dir',
       dataDir,
       '--port',
@@ -141,6 +153,15 @@ describe('the README quick start: npm start, then the CLI', () => {
       '--reconcile-every',
       '1',
     ])
+  /** The manifests the Stage's branch holds now, fetched into the clone. */
+  const renderedIn = async (stage: string): Promise<string> => {
+    await git(clone, 'fetch', '--quiet', 'origin', `stage/${stage}`)
+    return git(clone, 'show', 'FETCH_HEAD:manifests.yaml')
+  }
+
+  beforeAll(async () => {
+    port = await freePort()
+    running = startOnData()
     await running.waitFor('Press Ctrl-C to stop.')
     dynamoPort = Number(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(running.output())![1])
     demoURL = /git clone (http:\/\/\S+)/.exec(running.output())![1]!
@@ -177,8 +198,7 @@ describe('the README quick start: npm start, then the CLI', () => {
     expect(toTest.spec.freight).toBe(first.metadata.name)
 
     await git(work, 'clone', '--quiet', demoURL, clone)
-    await git(clone, 'fetch', '--quiet', 'origin', 'stage/test')
-    const rendered = await git(clone, 'show', 'FETCH_HEAD:manifests.yaml')
+    const rendered = await renderedIn('test')
     expect(rendered).toContain('kind: Deployment')
     expect(rendered).toContain('namespace: demo-test')
     expect(rendered).toContain('VERSION: v1')
@@ -204,8 +224,7 @@ describe('the README quick start: npm start, then the CLI', () => {
     // The Warehouse's own 10s interval finds it: no refresh.
     const second = await eventually('Freight of the pushed commit', () => freightOf(pushed), 30_000)
     await reaches('test', second.metadata.name)
-    await git(clone, 'fetch', '--quiet', 'origin', 'stage/test')
-    expect(await git(clone, 'show', 'FETCH_HEAD:manifests.yaml')).toContain('VERSION: v2')
+    expect(await renderedIn('test')).toContain('VERSION: v2')
     await reaches('uat', second.metadata.name)
 
     const promoted = await tugboat('promote', '-p', 'demo', '--warehouse', 'app', '--stage', 'prod', '--wait')
@@ -213,8 +232,7 @@ describe('the README quick start: npm start, then the CLI', () => {
     expect(promoted.out).toContain('Succeeded')
     expect(promoted.code).toBe(0)
     expect(await currentFreight('prod')).toBe(second.metadata.name)
-    await git(clone, 'fetch', '--quiet', 'origin', 'stage/prod')
-    expect(await git(clone, 'show', 'FETCH_HEAD:manifests.yaml')).toContain('namespace: demo-prod')
+    expect(await renderedIn('prod')).toContain('namespace: demo-prod')
   })
 
   it('applies the seed 004 manifests and lists the Stages with their sources', async () => {
@@ -247,11 +265,8 @@ describe('the README quick start: npm start, then the CLI', () => {
   })
 
   it('explains a port clash in one line', async () => {
-    const second = npmStart(['--in-memory', '--port', String(port)])
-    expect(await second.exited).toBe(1)
-    const lines = second.output().trim().split('\n')
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toContain(`port ${port} is already in use`)
+    const line = await failsInOneLine(['--in-memory', '--port', String(port)])
+    expect(line).toContain(`port ${port} is already in use`)
   })
 
   it('stops every child process on Ctrl-C', async () => {
@@ -266,16 +281,7 @@ describe('the README quick start: npm start, then the CLI', () => {
 
   it('restarts cleanly on the same data: same demo URL, nothing re-seeded or duplicated', async () => {
     const head = await git(repo, '--git-dir', path.join(dataDir, 'git/demo/app.git'), 'rev-parse', 'main')
-    const again = npmStart([
-      '--data-dir',
-      dataDir,
-      '--port',
-      String(port),
-      '--discover-every',
-      '1',
-      '--reconcile-every',
-      '1',
-    ])
+    const again = startOnData()
     try {
       await again.waitFor('Press Ctrl-C to stop.')
       expect(again.output()).toContain(`git clone ${demoURL} `)
@@ -298,12 +304,9 @@ describe('the README quick start: npm start, then the CLI', () => {
 
 describe('npm start without Java', () => {
   it('explains it in one line', async () => {
-    const run = npmStart(['--in-memory', '--port', String(await freePort())], {
+    const line = await failsInOneLine(['--in-memory', '--port', String(await freePort())], {
       TUGBOAT_JAVA: '/nonexistent/java',
     })
-    expect(await run.exited).toBe(1)
-    const lines = run.output().trim().split('\n')
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/Java 17\+ is required/)
+    expect(line).toMatch(/Java 17\+ is required/)
   })
 })

@@ -1,15 +1,18 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { MediaTypes } from '../../lib/discovery/oci/manifest.js'
 import { RegistryClient, sha256Digest } from '../../lib/discovery/oci/registry-client.js'
 import type { Credentials } from '../../lib/discovery/types.js'
+import { freePort } from '../../lib/local/ports.js'
 import type { TokenServer } from './token-server.js'
 
 const run = promisify(execFile)
+
+/** Re-exported for the discovery tests that take it from here. */
+export { freePort }
 
 export interface StartRegistryOptions {
   /** Protect the registry with htpasswd (bcrypt) basic auth for this one user. */
@@ -29,19 +32,6 @@ export interface Registry {
   /** The registry's stderr so far, for diagnosing a failed test. */
   logs(): string
   close(): Promise<void>
-}
-
-/** Finds a free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
 }
 
 /** Starts `docker-registry serve` with filesystem storage in a temp dir, waits until `/v2/` answers. */

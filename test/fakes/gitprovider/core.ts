@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { z } from 'zod'
 import type { GitServer } from '../../support/git-server.js'
 
 /*
@@ -294,7 +295,7 @@ export function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
-export interface ServeOptions {
+interface ServeOptions {
   /** Paths under this prefix go to `route`, e.g. `/api/v3`. */
   apiPrefix: string
   route(request: FakeRequest, apiPath: string): Promise<Reply>
@@ -303,7 +304,7 @@ export interface ServeOptions {
 }
 
 /** Starts the HTTP server of a fake on 127.0.0.1 and a random port. */
-export async function serve(opts: ServeOptions): Promise<{ url: string; close(): Promise<void> }> {
+async function serve(opts: ServeOptions): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const raw = req.url ?? '/'
     const q = raw.indexOf('?')
@@ -421,6 +422,23 @@ export function valueAt(raw: unknown, path: PropertyKey[]): unknown {
   return current
 }
 
+/** How a provider answers a request body it cannot use. */
+export interface BodyRejections {
+  /** The body is not JSON. */
+  notJSON(): FakeHttpError
+  /** The body does not fit the route's schema (`raw` is the parsed JSON). */
+  invalid(issues: readonly z.core.$ZodIssue[], raw: unknown): FakeHttpError
+}
+
+/** Parses a JSON request body (an empty one counts as `{}`) with `schema`, or throws the provider's rejection. */
+export function parseBody<T>(schema: z.ZodType<T>, request: FakeRequest, reject: BodyRejections): T {
+  const raw = request.body === '' ? {} : jsonBody(request)
+  if (raw === undefined) throw reject.notJSON()
+  const parsed = schema.safeParse(raw)
+  if (parsed.success) return parsed.data
+  throw reject.invalid(parsed.error.issues, raw)
+}
+
 /** Reads a JSON request body; `undefined` when it is not JSON. */
 export function jsonBody(request: FakeRequest): unknown {
   if (request.body === '') return undefined
@@ -432,8 +450,42 @@ export function jsonBody(request: FakeRequest): unknown {
   }
 }
 
+/** What a fake's routes share: its token, its store, and its URL once it listens. */
+export interface FakeHost {
+  readonly token: string
+  readonly store: FakeStore
+  /** `http://127.0.0.1:PORT`; empty until {@link FakeHost.listen} resolves, which is before any route runs. */
+  readonly url: string
+  /** Serves `route` under `apiPrefix` (every other path goes to the git server, if any); returns the test controls. */
+  listen(apiPrefix: string, route: ServeOptions['route']): Promise<FakeGitProvider>
+}
+
+/** The host of one fake, built before its routes so that they can close over it. */
+export function fakeHost(opts: FakeProviderOptions): FakeHost {
+  const store = new FakeStore(opts.git)
+  const requests: FakeRequest[] = []
+  const host = {
+    token: opts.token ?? 'test-token',
+    store,
+    url: '',
+    async listen(apiPrefix: string, route: ServeOptions['route']): Promise<FakeGitProvider> {
+      const server = await serve({ apiPrefix, route, requests, ...(opts.git ? { git: opts.git } : {}) })
+      host.url = server.url
+      return controls(store, {
+        url: server.url,
+        apiBaseURL: `${server.url}${apiPrefix}`,
+        token: host.token,
+        requests,
+        close: server.close,
+        repoURL: (repo) => `${server.url}/${repo}.git`,
+      })
+    },
+  }
+  return host
+}
+
 /** The test controls shared by the three fakes. */
-export function controls(
+function controls(
   store: FakeStore,
   server: Pick<FakeGitProvider, 'url' | 'apiBaseURL' | 'token' | 'requests' | 'close' | 'repoURL'>,
 ): FakeGitProvider {

@@ -1,13 +1,12 @@
 import { z } from 'zod'
 import {
-  controls,
   FakeHttpError,
-  FakeStore,
+  type BodyRejections,
   MergeFailure,
-  jsonBody,
-  valueAt,
+  fakeHost,
+  parseBody,
   paginate,
-  serve,
+  valueAt,
   type FakeGitProvider,
   type FakeProviderOptions,
   type FakePull,
@@ -49,11 +48,9 @@ const MergeSchema = z.object({
 
 /** Starts a fake Gitea API on 127.0.0.1: API under `/api/v1`, git proxied to `opts.git` when given. */
 export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<FakeGitProvider> {
-  const token = opts.token ?? 'test-token'
-  const store = new FakeStore(opts.git)
-  const requests: FakeRequest[] = []
-  let base = ''
-  const swagger = () => `${base}/api/swagger`
+  const host = fakeHost(opts)
+  const { token, store } = host
+  const swagger = () => `${host.url}/api/swagger`
   const user = {
     id: 1,
     login: 'tugboat-bot',
@@ -72,7 +69,7 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
       is_archived: false,
       color: 'e11d21',
       description: '',
-      url: `${base}/api/v1/repos/${repo.name}/labels/${store.label(repo, name)}`,
+      url: `${host.url}/api/v1/repos/${repo.name}/labels/${store.label(repo, name)}`,
     }
   }
 
@@ -96,7 +93,7 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
   function pullJSON(repo: RepoState, pull: FakePull) {
     return {
       id: pull.id,
-      url: `${base}/${repo.name}/pulls/${pull.number}`,
+      url: `${host.url}/${repo.name}/pulls/${pull.number}`,
       number: pull.number,
       user,
       title: pull.title,
@@ -113,9 +110,9 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
       additions: 1,
       deletions: 0,
       changed_files: 1,
-      html_url: `${base}/${repo.name}/pulls/${pull.number}`,
-      diff_url: `${base}/${repo.name}/pulls/${pull.number}.diff`,
-      patch_url: `${base}/${repo.name}/pulls/${pull.number}.patch`,
+      html_url: `${host.url}/${repo.name}/pulls/${pull.number}`,
+      diff_url: `${host.url}/${repo.name}/pulls/${pull.number}.diff`,
+      patch_url: `${host.url}/${repo.name}/pulls/${pull.number}.patch`,
       mergeable: pull.state === 'open' && !pull.draft && pull.readiness === 'ready',
       merged: pull.merged,
       merged_at: pull.mergedAt ?? null,
@@ -168,7 +165,7 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
       const repo = findRepo(match[1], match[2])
       if (request.method === 'GET') {
         const labels = [...repo.labels.keys()].map((name) => labelJSON(repo, name))
-        const { page, headers } = paginate(labels, request, base, {
+        const { page, headers } = paginate(labels, request, host.url, {
           sizeParam: 'limit',
           defaultSize: 30,
           maxSize: 50,
@@ -198,7 +195,7 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
     const pulls = repo.pulls
       .filter((p) => state === 'all' || p.state === state)
       .sort((a, b) => b.number - a.number)
-    const { page, headers } = paginate(pulls, request, base, {
+    const { page, headers } = paginate(pulls, request, host.url, {
       sizeParam: 'limit',
       defaultSize: 30,
       maxSize: 50,
@@ -207,7 +204,7 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
   }
 
   async function createPull(repo: RepoState, request: FakeRequest): Promise<Reply> {
-    const body = validate(CreateSchema, request)
+    const body = parseBody(CreateSchema, request, rejectBody)
     const headSHA = await store.branchSHA(repo, body.head)
     const baseSHA = await store.branchSHA(repo, body.base)
     if (!headSHA || !baseSHA) throw fail(404, "The target couldn't be found.")
@@ -242,7 +239,7 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
   }
 
   async function mergePull(repo: RepoState, pull: FakePull, request: FakeRequest): Promise<Reply> {
-    const body = validate(MergeSchema, request)
+    const body = parseBody(MergeSchema, request, rejectBody)
     if (pull.merged) throw fail(405, 'PR already merged')
     if (pull.state !== 'open') throw fail(405, 'PR is closed')
     if (pull.draft) throw fail(405, 'The PR is a work in progress and cannot be merged')
@@ -268,39 +265,24 @@ export async function startGiteaFake(opts: FakeProviderOptions = {}): Promise<Fa
     return { status: 200 }
   }
 
-  function validate<T>(schema: z.ZodType<T>, request: FakeRequest): T {
-    const raw = request.body === '' ? {} : jsonBody(request)
-    if (raw === undefined) throw fail(422, '[]: Unmarshal')
-    const parsed = schema.safeParse(raw)
-    if (parsed.success) return parsed.data
-    // Gitea (go-chi binding) names the struct field: "[Title]: Required".
-    const issue = parsed.error.issues[0]
-    const key = String(issue?.path[0] ?? '')
-    const field = key.charAt(0).toUpperCase() + key.slice(1)
-    const rule =
-      valueAt(raw, issue?.path ?? []) === undefined
-        ? 'Required'
-        : issue?.code === 'too_small'
+  const rejectBody: BodyRejections = {
+    notJSON: () => fail(422, '[]: Unmarshal'),
+    invalid(issues, raw) {
+      // Gitea (go-chi binding) names the struct field: "[Title]: Required".
+      const issue = issues[0]
+      const key = String(issue?.path[0] ?? '')
+      const field = key.charAt(0).toUpperCase() + key.slice(1)
+      const rule =
+        valueAt(raw, issue?.path ?? []) === undefined
           ? 'Required'
-          : issue?.code === 'invalid_value'
-            ? 'In'
-            : 'Invalid'
-    throw fail(422, `[${field}]: ${rule}`)
+          : issue?.code === 'too_small'
+            ? 'Required'
+            : issue?.code === 'invalid_value'
+              ? 'In'
+              : 'Invalid'
+      return fail(422, `[${field}]: ${rule}`)
+    },
   }
 
-  const server = await serve({
-    apiPrefix: '/api/v1',
-    route,
-    requests,
-    ...(opts.git ? { git: opts.git } : {}),
-  })
-  base = server.url
-  return controls(store, {
-    url: server.url,
-    apiBaseURL: `${server.url}/api/v1`,
-    token,
-    requests,
-    close: server.close,
-    repoURL: (repo) => `${server.url}/${repo}.git`,
-  })
+  return host.listen('/api/v1', route)
 }

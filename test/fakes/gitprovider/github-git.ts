@@ -252,11 +252,7 @@ export function gitDataRoutes(
     if (!base || !head || baseName.startsWith('-') || headName.startsWith('-')) throw notFound()
     const mergeBase = await run(repo, ['merge-base', base, head])
     if (!mergeBase) {
-      throw new FakeHttpError(404, {
-        message: `No common ancestor between ${baseName} and ${headName}.`,
-        documentation_url: DOCS,
-        status: '404',
-      })
+      throw githubError(404, `No common ancestor between ${baseName} and ${headName}.`, DOCS)
     }
     const aheadBy = Number(await run(repo, ['rev-list', '--count', `${base}..${head}`]))
     const behindBy = Number(await run(repo, ['rev-list', '--count', `${head}..${base}`]))
@@ -347,27 +343,37 @@ function gitTime(date: string | undefined, fallback: number): { timestamp: numbe
   return { timestamp: Math.floor(ms / 1000), timezoneOffset: -east }
 }
 
+/** An error reply in GitHub's shape, `{message, documentation_url, status}`, with `extra` (e.g. `errors`). */
+export function githubError(
+  status: number,
+  message: string,
+  docs: string,
+  extra: Record<string, unknown> = {},
+): FakeHttpError {
+  return new FakeHttpError(status, { message, ...extra, documentation_url: docs, status: String(status) })
+}
+
 function notFound(): FakeHttpError {
-  return new FakeHttpError(404, { message: 'Not Found', documentation_url: DOCS, status: '404' })
+  return githubError(404, 'Not Found', DOCS)
 }
 
 function unprocessable(message: string): FakeHttpError {
-  return new FakeHttpError(422, { message, documentation_url: DOCS, status: '422' })
+  return githubError(422, message, DOCS)
 }
 
 function validate<T>(schema: z.ZodType<T>, request: FakeRequest): T {
   const raw = jsonBody(request)
   if (raw === undefined) {
-    throw new FakeHttpError(400, { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' })
+    throw githubError(400, 'Problems parsing JSON', DOCS)
   }
   const parsed = schema.safeParse(raw)
   if (parsed.success) return parsed.data
   const field = parsed.error.issues[0]?.path.join('.') ?? ''
-  throw new FakeHttpError(422, {
-    message: `Invalid request.\n\nFor 'properties/${field}', ${JSON.stringify(raw)} is not valid.`,
-    documentation_url: DOCS,
-    status: '422',
-  })
+  throw githubError(
+    422,
+    `Invalid request.\n\nFor 'properties/${field}', ${JSON.stringify(raw)} is not valid.`,
+    DOCS,
+  )
 }
 
 function dec(part: string | undefined): string {

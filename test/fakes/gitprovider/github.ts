@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import {
-  controls,
   FakeHttpError,
-  FakeStore,
+  type BodyRejections,
   MergeFailure,
-  jsonBody,
-  valueAt,
+  fakeHost,
+  parseBody,
   paginate,
-  serve,
+  valueAt,
   type FakeGitProvider,
   type FakeProviderOptions,
   type FakePull,
@@ -17,7 +16,7 @@ import {
   type Reply,
   type RepoState,
 } from './core.js'
-import { gitDataRoutes, GITHUB_FAKE_USER } from './github-git.js'
+import { gitDataRoutes, GITHUB_FAKE_USER, githubError } from './github-git.js'
 
 /*
  * A contract fake of GitHub's REST API (as served by GitHub Enterprise Server under `/api/v3`) for the pull request
@@ -55,12 +54,10 @@ const LabelsSchema = z.union([
 
 /** Starts a fake GitHub API on 127.0.0.1: API under `/api/v3`, git proxied to `opts.git` when given. */
 export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<FakeGitProvider> {
-  const token = opts.token ?? 'test-token'
-  const store = new FakeStore(opts.git)
-  const requests: FakeRequest[] = []
-  let base = ''
+  const host = fakeHost(opts)
+  const { token, store } = host
 
-  const api = () => `${base}/api/v3`
+  const api = () => `${host.url}/api/v3`
   const user = { login: GITHUB_FAKE_USER.login, id: GITHUB_FAKE_USER.id, type: 'User', site_admin: false }
 
   function repoJSON(repo: RepoState) {
@@ -71,7 +68,7 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
       full_name: repo.name,
       private: true,
       owner: { login: owner, id: 2, type: 'Organization' },
-      html_url: `${base}/${repo.name}`,
+      html_url: `${host.url}/${repo.name}`,
       url: `${api()}/repos/${repo.name}`,
       default_branch: 'main',
     }
@@ -102,9 +99,9 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
       url: `${api()}/repos/${repo.name}/pulls/${pull.number}`,
       id: pull.id,
       node_id: `PR_${pull.id}`,
-      html_url: `${base}/${repo.name}/pull/${pull.number}`,
-      diff_url: `${base}/${repo.name}/pull/${pull.number}.diff`,
-      patch_url: `${base}/${repo.name}/pull/${pull.number}.patch`,
+      html_url: `${host.url}/${repo.name}/pull/${pull.number}`,
+      diff_url: `${host.url}/${repo.name}/pull/${pull.number}.diff`,
+      patch_url: `${host.url}/${repo.name}/pull/${pull.number}.patch`,
       issue_url: `${api()}/repos/${repo.name}/issues/${pull.number}`,
       number: pull.number,
       state: pull.state,
@@ -153,7 +150,7 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
     return pull
   }
 
-  const gitData = gitDataRoutes({ git: opts.git, api, web: () => base, findRepo })
+  const gitData = gitDataRoutes({ git: opts.git, api, web: () => host.url, findRepo })
 
   async function route(request: FakeRequest, path: string): Promise<Reply> {
     authenticate(request, token)
@@ -181,27 +178,20 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
       const repo = findRepo(dec(match[1]), dec(match[2]))
       const pull = findPull(repo, match[3]!)
       if (request.method === 'POST') {
-        const body = validate(LabelsSchema, request)
+        const body = parseBody(LabelsSchema, request, rejectBody)
         for (const label of Array.isArray(body) ? body : body.labels) {
           if (!pull.labels.includes(label)) pull.labels.push(label)
         }
         return { status: 200, body: pull.labels.map((l) => labelJSON(repo, l)) }
       }
-    } else {
-      throw notFound()
     }
-    throw new FakeHttpError(404, { message: 'Not Found', documentation_url: DOCS, status: '404' })
+    throw notFound()
   }
 
   function listPulls(repo: RepoState, request: FakeRequest): Reply {
     const state = request.query.get('state') ?? 'open'
     if (!['open', 'closed', 'all'].includes(state)) {
-      throw new FakeHttpError(422, {
-        message: 'Validation Failed',
-        errors: [{ value: state, resource: 'Issue', field: 'state', code: 'invalid' }],
-        documentation_url: DOCS,
-        status: '422',
-      })
+      throw validationFailed([{ value: state, resource: 'Issue', field: 'state', code: 'invalid' }])
     }
     const head = request.query.get('head')
     const baseBranch = request.query.get('base')
@@ -213,7 +203,7 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
     }
     if (baseBranch) pulls = pulls.filter((p) => p.base === baseBranch)
     pulls = [...pulls].sort((a, b) => b.number - a.number)
-    const { page, headers } = paginate(pulls, request, base, {
+    const { page, headers } = paginate(pulls, request, host.url, {
       sizeParam: 'per_page',
       defaultSize: 30,
       maxSize: 100,
@@ -222,7 +212,7 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
   }
 
   async function createPull(repo: RepoState, request: FakeRequest): Promise<Reply> {
-    const body = validate(CreateSchema, request)
+    const body = parseBody(CreateSchema, request, rejectBody)
     if (body.title === undefined && body.issue === undefined) throw invalid('"title" wasn\'t supplied.')
     const headRef = body.head.includes(':') ? body.head.split(':').slice(1).join(':') : body.head
     const headSHA = await store.branchSHA(repo, headRef)
@@ -279,9 +269,8 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
   }
 
   async function mergePull(repo: RepoState, pull: FakePull, request: FakeRequest): Promise<Reply> {
-    const body = validate(MergeSchema, request)
-    const notMergeable = (message: string) =>
-      new FakeHttpError(405, { message, documentation_url: DOCS, status: '405' })
+    const body = parseBody(MergeSchema, request, rejectBody)
+    const notMergeable = (message: string) => githubError(405, message, DOCS)
     if (pull.state !== 'open') throw notMergeable('Pull Request is not mergeable')
     if (pull.draft) throw notMergeable('Pull Request is still a draft')
     if (pull.readiness === 'blocked') {
@@ -289,11 +278,7 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
     }
     if (pull.readiness !== 'ready') throw notMergeable('Pull Request is not mergeable')
     if (body.sha !== undefined && body.sha !== pull.headSHA) {
-      throw new FakeHttpError(409, {
-        message: 'Head branch was modified. Review and try the merge again.',
-        documentation_url: DOCS,
-        status: '409',
-      })
+      throw githubError(409, 'Head branch was modified. Review and try the merge again.', DOCS)
     }
     const style: MergeStyle = body.merge_method ?? 'merge'
     try {
@@ -305,21 +290,7 @@ export async function startGitHubFake(opts: FakeProviderOptions = {}): Promise<F
     }
   }
 
-  const server = await serve({
-    apiPrefix: '/api/v3',
-    route,
-    requests,
-    ...(opts.git ? { git: opts.git } : {}),
-  })
-  base = server.url
-  return controls(store, {
-    url: server.url,
-    apiBaseURL: api(),
-    token,
-    requests,
-    close: server.close,
-    repoURL: (repo) => `${server.url}/${repo}.git`,
-  })
+  return host.listen('/api/v3', route)
 }
 
 /** GitHub's `mergeable_state` for a pull request. */
@@ -341,51 +312,35 @@ function mergeableState(pull: FakePull): string {
 function authenticate(request: FakeRequest, token: string): void {
   const header = request.headers.authorization
   if (!header) {
-    throw new FakeHttpError(401, {
-      message: 'Requires authentication',
-      documentation_url: DOCS,
-      status: '401',
-    })
+    throw githubError(401, 'Requires authentication', DOCS)
   }
   const match = /^(?:Bearer|token)\s+(.+)$/i.exec(header)
   if (!match || match[1] !== token) {
-    throw new FakeHttpError(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' })
+    throw githubError(401, 'Bad credentials', DOCS)
   }
 }
 
 function notFound(): FakeHttpError {
-  return new FakeHttpError(404, { message: 'Not Found', documentation_url: DOCS, status: '404' })
+  return githubError(404, 'Not Found', DOCS)
 }
 
 function invalid(detail: string): FakeHttpError {
-  return new FakeHttpError(422, {
-    message: `Invalid request.\n\n${detail}`,
-    documentation_url: DOCS,
-    status: '422',
-  })
+  return githubError(422, `Invalid request.\n\n${detail}`, DOCS)
 }
 
 function validationFailed(errors: Array<Record<string, string>>): FakeHttpError {
-  return new FakeHttpError(422, {
-    message: 'Validation Failed',
-    errors,
-    documentation_url: DOCS,
-    status: '422',
-  })
+  return githubError(422, 'Validation Failed', DOCS, { errors })
 }
 
-function validate<T>(schema: z.ZodType<T>, request: FakeRequest): T {
-  const raw = request.body === '' ? {} : jsonBody(request)
-  if (raw === undefined) {
-    throw new FakeHttpError(400, { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' })
-  }
-  const parsed = schema.safeParse(raw)
-  if (parsed.success) return parsed.data
-  const issue = parsed.error.issues[0]
-  const field = issue?.path.join('.') ?? ''
-  const value = valueAt(raw, issue?.path ?? [])
-  if (value === undefined) throw invalid(`"${field}" wasn't supplied.`)
-  throw invalid(`For 'properties/${field}', ${JSON.stringify(value)} is not valid (${issue?.message}).`)
+const rejectBody: BodyRejections = {
+  notJSON: () => githubError(400, 'Problems parsing JSON', DOCS),
+  invalid(issues, raw) {
+    const issue = issues[0]
+    const field = issue?.path.join('.') ?? ''
+    const value = valueAt(raw, issue?.path ?? [])
+    if (value === undefined) return invalid(`"${field}" wasn't supplied.`)
+    return invalid(`For 'properties/${field}', ${JSON.stringify(value)} is not valid (${issue?.message}).`)
+  },
 }
 
 function dec(part: string | undefined): string {

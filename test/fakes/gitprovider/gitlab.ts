@@ -1,13 +1,12 @@
 import { z } from 'zod'
 import {
-  controls,
   FakeHttpError,
-  FakeStore,
+  type BodyRejections,
   MergeFailure,
-  jsonBody,
-  valueAt,
+  fakeHost,
+  parseBody,
   paginate,
-  serve,
+  valueAt,
   type FakeGitProvider,
   type FakeProviderOptions,
   type FakePull,
@@ -48,10 +47,8 @@ const AcceptSchema = z.object({
 
 /** Starts a fake GitLab API on 127.0.0.1: API under `/api/v4`, git proxied to `opts.git` when given. */
 export async function startGitLabFake(opts: FakeProviderOptions = {}): Promise<FakeGitProvider> {
-  const token = opts.token ?? 'test-token'
-  const store = new FakeStore(opts.git)
-  const requests: FakeRequest[] = []
-  let base = ''
+  const host = fakeHost(opts)
+  const { token, store } = host
   const author = { id: 1, username: 'tugboat-bot', name: 'Tugboat Bot', state: 'active', locked: false }
 
   function mrJSON(repo: RepoState, mr: FakePull) {
@@ -102,7 +99,7 @@ export async function startGitLabFake(opts: FakeProviderOptions = {}): Promise<F
       force_remove_source_branch: false,
       reference: `!${mr.number}`,
       references: { short: `!${mr.number}`, relative: `!${mr.number}`, full: `${repo.name}!${mr.number}` },
-      web_url: `${base}/${repo.name}/-/merge_requests/${mr.number}`,
+      web_url: `${host.url}/${repo.name}/-/merge_requests/${mr.number}`,
       time_stats: {
         time_estimate: 0,
         total_time_spent: 0,
@@ -170,7 +167,7 @@ export async function startGitLabFake(opts: FakeProviderOptions = {}): Promise<F
         )
       })
       .sort((a, b) => b.number - a.number)
-    const { page, headers } = paginate(mrs, request, base, {
+    const { page, headers } = paginate(mrs, request, host.url, {
       sizeParam: 'per_page',
       defaultSize: 20,
       maxSize: 100,
@@ -194,7 +191,7 @@ export async function startGitLabFake(opts: FakeProviderOptions = {}): Promise<F
   }
 
   async function createMR(repo: RepoState, request: FakeRequest): Promise<Reply> {
-    const body = validate(CreateSchema, request)
+    const body = parseBody(CreateSchema, request, rejectBody)
     const headSHA = await store.branchSHA(repo, body.source_branch)
     const baseSHA = await store.branchSHA(repo, body.target_branch)
     if (!headSHA)
@@ -231,7 +228,7 @@ export async function startGitLabFake(opts: FakeProviderOptions = {}): Promise<F
   }
 
   async function acceptMR(repo: RepoState, mr: FakePull, request: FakeRequest): Promise<Reply> {
-    const body = validate(AcceptSchema, request)
+    const body = parseBody(AcceptSchema, request, rejectBody)
     if (mr.state !== 'open' || mr.draft) throw new FakeHttpError(405, { message: '405 Method Not Allowed' })
     if (mr.readiness === 'conflict') throw new FakeHttpError(406, { message: 'Branch cannot be merged' })
     if (mr.readiness !== 'ready') throw new FakeHttpError(405, { message: '405 Method Not Allowed' })
@@ -247,21 +244,7 @@ export async function startGitLabFake(opts: FakeProviderOptions = {}): Promise<F
     return { status: 200, body: mrJSON(repo, mr) }
   }
 
-  const server = await serve({
-    apiPrefix: '/api/v4',
-    route,
-    requests,
-    ...(opts.git ? { git: opts.git } : {}),
-  })
-  base = server.url
-  return controls(store, {
-    url: server.url,
-    apiBaseURL: `${server.url}/api/v4`,
-    token,
-    requests,
-    close: server.close,
-    repoURL: (repo) => `${server.url}/${repo}.git`,
-  })
+  return host.listen('/api/v4', route)
 }
 
 /** GitLab's `detailed_merge_status` for a merge request. */
@@ -287,18 +270,16 @@ function authenticate(request: FakeRequest, token: string): void {
   if (given !== token) throw new FakeHttpError(401, { message: '401 Unauthorized' })
 }
 
-function validate<T>(schema: z.ZodType<T>, request: FakeRequest): T {
-  const raw = request.body === '' ? {} : jsonBody(request)
-  if (raw === undefined)
-    throw new FakeHttpError(400, { error: 'The provided content-type is not supported.' })
-  const parsed = schema.safeParse(raw)
-  if (parsed.success) return parsed.data
-  // Grape names every failing parameter: "source_branch is missing, title is empty".
-  const problems = parsed.error.issues.map((issue) => {
-    const field = issue.path.join('.')
-    if (valueAt(raw, issue.path) === undefined) return `${field} is missing`
-    if (issue.code === 'too_small') return `${field} is empty`
-    return `${field} is invalid`
-  })
-  throw new FakeHttpError(400, { error: problems.join(', ') })
+const rejectBody: BodyRejections = {
+  notJSON: () => new FakeHttpError(400, { error: 'The provided content-type is not supported.' }),
+  invalid(issues, raw) {
+    // Grape names every failing parameter: "source_branch is missing, title is empty".
+    const problems = issues.map((issue) => {
+      const field = issue.path.join('.')
+      if (valueAt(raw, issue.path) === undefined) return `${field} is missing`
+      if (issue.code === 'too_small') return `${field} is empty`
+      return `${field} is invalid`
+    })
+    return new FakeHttpError(400, { error: problems.join(', ') })
+  },
 }

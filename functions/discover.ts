@@ -1,6 +1,6 @@
 import { relayPending } from '../lib/events/outbox.js'
 import { runtimeContext } from '../lib/runtime/context.js'
-import { pollAll } from '../lib/runtime/services.js'
+import { pollAll } from '../lib/runtime/discovery.js'
 
 /** Scheduled: polls every due Warehouse (a Query on the due index), each claimed with a lease. */
 export async function main(): Promise<{ polled: number; failed: number }> {

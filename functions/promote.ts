@@ -8,7 +8,8 @@ import { PromotionMessageSchema } from '../lib/queue/promotions.js'
 import { relayPending } from '../lib/events/outbox.js'
 import { workPromotion } from '../lib/promotion/worker.js'
 import { runtimeContext } from '../lib/runtime/context.js'
-import { promotionStepDeps, afterPromotionFinished } from '../lib/runtime/services.js'
+import { afterPromotionFinished } from '../lib/runtime/services.js'
+import { promotionStepDeps } from '../lib/runtime/steps.js'
 
 /** Progress lines; TUGBOAT_LOG_FILE also appends them to a file (handy in tests, where console output is buffered). */
 function log(line: string): void {

@@ -18,7 +18,35 @@ async function bundleAndImport(entry: string, root = repoRoot) {
   return { module: await import(pathToFileURL(outfile).href), inputs, outfile }
 }
 
+/** The source files a bundle loads at cold start: its entry chunk and the chunks that imports statically. */
+async function coldStartInputs(entry: string): Promise<Set<string>> {
+  const outdir = fs.mkdtempSync(path.join(tmp, 'cold-'))
+  const { metafile } = await build(bundleOptions(entry, outdir, repoRoot))
+  const outputs = metafile!.outputs
+  const entryOutput = Object.keys(outputs).find((o) => o.endsWith('index.mjs'))!
+  const loaded = new Set<string>()
+  const pending = [entryOutput]
+  while (pending.length) {
+    const output = pending.pop()!
+    if (loaded.has(output)) continue
+    loaded.add(output)
+    for (const imported of outputs[output]!.imports)
+      if (imported.kind !== 'dynamic-import' && outputs[imported.path]) pending.push(imported.path)
+  }
+  return new Set([...loaded].flatMap((o) => Object.keys(outputs[o]!.inputs)))
+}
+
 describe('infra/build bundles', () => {
+  it.each([
+    ['api', ['lib/steps/registry.ts', 'lib/discovery/git.ts', 'node_modules/tar/']],
+    ['reconcile', ['lib/steps/registry.ts', 'lib/discovery/git.ts', 'node_modules/isomorphic-git/']],
+    ['discover', ['lib/steps/registry.ts']],
+    ['promote', ['node_modules/tar/']],
+  ])('keeps what %s does not need at cold start out of its cold start', async (fn, absent) => {
+    const inputs = [...(await coldStartInputs(path.join(repoRoot, `functions/${fn}.ts`)))]
+    for (const prefix of absent) expect(inputs.filter((i) => i.startsWith(prefix))).toEqual([])
+  })
+
   it('carries the step JSON schemas inside the bundle, template-literal requires included', async () => {
     const { module, inputs } = await bundleAndImport(path.join(repoRoot, 'lib/steps/config-validation.ts'))
     expect(inputs).toContain('lib/steps/schemas/argocd-common.json')

@@ -3,7 +3,7 @@ import type { FreightChart, FreightCommit, FreightImage } from '../model/resourc
 import type { Db } from '../store/client.js'
 import type { Freight } from '../store/freight.js'
 import { requireResource } from '../store/resources.js'
-import { assembleFreight, type DiscoveredArtifacts } from './poller.js'
+import { assembleFreight, type DiscoveredArtifacts } from './freight-assembly.js'
 
 export interface FreightRequest {
   warehouse: string

@@ -5,7 +5,7 @@ import type { AppDeps } from '../http/deps.js'
 import { createDb, type Db } from '../store/client.js'
 import { sealer, type Sealer } from '../store/sealing.js'
 import { hashToken } from '../store/tokens.js'
-import { enqueuer, pollOne } from './services.js'
+import { enqueuer } from './queue.js'
 import { relayPending } from '../events/outbox.js'
 
 /** Everything a handler needs, built once per Lambda container (or once per local runtime). */
@@ -45,7 +45,9 @@ export function appDeps(ctx: RuntimeContext = runtimeContext()): AppDeps {
     ...(adminToken ? { adminTokenHash: hashToken(adminToken) } : {}),
     enqueuePromotion: enqueuer(ctx),
     ...(ctx.config.TUGBOAT_PUBLIC_URL ? { publicUrl: ctx.config.TUGBOAT_PUBLIC_URL } : {}),
-    refreshWarehouse: (project, warehouse) => pollOne(ctx, project, warehouse),
+    // Discovery (isomorphic-git, registry clients) loads on the first refresh, not at every cold start.
+    refreshWarehouse: async (project, warehouse) =>
+      (await import('./discovery.js')).pollOne(ctx, project, warehouse),
     relayEvents: () => relayPending({ db: ctx.db, sqs: ctx.sqs, log: (line) => console.log(line) }),
   }
 }

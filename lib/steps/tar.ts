@@ -2,7 +2,6 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import * as nodeTar from 'tar'
 import { z } from 'zod'
 import { TerminalError } from '../errors.js'
 import { resolveInWorkspaceReal } from '../git/safe-path.js'
@@ -82,6 +81,8 @@ async function writeArchive(
   entries: string[],
 ): Promise<void> {
   // Pack directly: node-tar's `create` would read a name starting with `@` as "add this archive's entries".
+  // node-tar loads on first use: most Promotions never archive anything, and it adds to every cold start.
+  const nodeTar = await import('tar')
   const pack = new nodeTar.Pack({
     cwd: opts.cwd,
     gzip: opts.gzip,

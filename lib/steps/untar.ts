@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import * as nodeTar from 'tar'
+import type { ReadEntry } from 'tar'
 import { z } from 'zod'
 import { TerminalError } from '../errors.js'
 import { resolveInWorkspaceReal } from '../git/safe-path.js'
@@ -111,7 +111,7 @@ async function extract(opts: ExtractOptions): Promise<number> {
   let abort: Error | undefined
   const skip = (name: string, why: string): void => opts.log(`skipping ${JSON.stringify(name)}: ${why}`)
 
-  const onEntry = (entry: nodeTar.ReadEntry): void => {
+  const onEntry = (entry: ReadEntry): void => {
     const consume = (): void => {
       entry.resume()
     }
@@ -201,6 +201,7 @@ async function extract(opts: ExtractOptions): Promise<number> {
     }
   }
 
+  const nodeTar = await import('tar') // loaded on first use, as in tar.ts
   await nodeTar.list({ file: opts.file, noResume: true, onReadEntry: onEntry, strict: true })
   await Promise.all(writes)
   if (abort) throw abort

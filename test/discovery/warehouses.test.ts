@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pollDueWarehouses } from '../../lib/discovery/poller.js'
-import { pollDeps } from '../../lib/runtime/services.js'
+import { pollDeps } from '../../lib/runtime/discovery.js'
 import { pushImage, startRegistry, type Registry } from '../support/registry.js'
 import { startTugboat } from '../support/tugboat.js'
 

@@ -142,6 +142,9 @@ try {
     tugboat.push(await tugboatRun(repoURL, `stage/tb-${i}`))
     shell.push(await shellRun(repoURL, `stage/sh-${i}`))
   }
+  console.error(
+    `runs (ms) tugboat: ${tugboat.map((t) => t.toFixed(0)).join(' ')}; shell: ${shell.map((t) => t.toFixed(0)).join(' ')}`,
+  )
   const ratio = median(tugboat) / median(shell)
   console.log(`| pipeline (2,000-file repo, ${runs} interleaved runs) | median ms | × shell |`)
   console.log('|---|---:|---:|')

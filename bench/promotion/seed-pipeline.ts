@@ -4,11 +4,12 @@
  * shell script doing the same work with the git CLI and kustomize. Prints a markdown table.
  * Run: npx tsx bench/promotion/seed-pipeline.ts [runs=5]
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { promisify } from 'node:util'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { gitClear } from '../../lib/steps/git-clear.js'
 import { gitClone } from '../../lib/steps/git-clone.js'
 import { gitCommit } from '../../lib/steps/git-commit.js'
@@ -17,7 +18,7 @@ import { kustomizeBuild } from '../../lib/steps/kustomize-build.js'
 import { kustomizeSetImage } from '../../lib/steps/kustomize-set-image.js'
 import type { Step, StepContext } from '../../lib/steps/types.js'
 import { findKustomize } from '../../lib/tools/kustomize.js'
-import { startGitServer } from '../../test/support/git-server.js'
+import { startGitServer } from '../../lib/local/git-server.js'
 
 const runs = Number(process.argv[2] ?? 5)
 // A list of different steps: Step<C> is invariant in C.
@@ -123,16 +124,35 @@ git -C out push -q origin 'HEAD:refs/heads/${branch}'
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
-const server = await startGitServer()
+/** Starts `serve-git.ts` on `root` in a child process; resolves with its URL and a stop function. */
+async function serveGitElsewhere(root: string): Promise<{ url: string; stop: () => void }> {
+  const tsx = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules/.bin/tsx')
+  const child = spawn(tsx, [fileURLToPath(new URL('./serve-git.ts', import.meta.url)), root], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()))
+    child.once('exit', (code) => reject(new Error(`serve-git.ts exited with ${code}`)))
+  })
+  return { url, stop: () => child.kill('SIGTERM') }
+}
+
+// The repository is made in-process, then served from a process of its own while the pipelines run.
+const setup = await startGitServer()
+await setup.createRepo('bench', repoFiles())
+for (let i = 0; i < 4; i++)
+  await setup.commit(
+    'bench',
+    'main',
+    { [`docs/changelog-${i}.md`]: `change ${i}\n` },
+    { message: `history ${i}` },
+  )
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-git-'))
+fs.cpSync(setup.root, root, { recursive: true })
+await setup.close()
+const served = await serveGitElsewhere(root)
 try {
-  const repoURL = await server.createRepo('bench', repoFiles())
-  for (let i = 0; i < 4; i++)
-    await server.commit(
-      'bench',
-      'main',
-      { [`docs/changelog-${i}.md`]: `change ${i}\n` },
-      { message: `history ${i}` },
-    )
+  const repoURL = `${served.url}/bench.git`
   await tugboatRun(repoURL, 'warmup/tugboat')
   await shellRun(repoURL, 'warmup/shell')
   const tugboat: number[] = []
@@ -151,5 +171,6 @@ try {
   console.log(`| shell script: git CLI + kustomize (baseline) | ${median(shell).toFixed(0)} | 1.00 |`)
   console.log(`| Tugboat steps | ${median(tugboat).toFixed(0)} | ${ratio.toFixed(2)} |`)
 } finally {
-  await server.close()
+  served.stop()
+  fs.rmSync(root, { recursive: true, force: true })
 }

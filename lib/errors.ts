@@ -98,3 +98,18 @@ export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message
   return String(error)
 }
+
+/**
+ * The message of the deepest cause (at most 5 down): undici wraps a socket error as
+ * TypeError('fetch failed', { cause: Error('connect ECONNREFUSED …') }), and only the inner one helps a user.
+ */
+export function innermostMessage(error: unknown): string {
+  let current: unknown = error
+  let message = messageOf(error)
+  for (let depth = 0; depth < 5 && current instanceof Error && current.cause !== undefined; depth++) {
+    current = current.cause
+    const inner = messageOf(current)
+    if (inner) message = inner
+  }
+  return message
+}

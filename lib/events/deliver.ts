@@ -6,7 +6,8 @@ import type { Db } from '../store/client.js'
 import type { Sealer } from '../store/sealing.js'
 import { projectOfSource } from './envelope.js'
 import { SIGNATURE_HEADER, sign } from './signature.js'
-import { getDelivery, putDelivery, readSecret } from './store.js'
+import { getCredential } from '../store/credentials.js'
+import { getDelivery, putDelivery } from './store.js'
 import {
   listSubscriptions,
   recordDeliveryStatus,
@@ -111,7 +112,7 @@ async function signingSecret(
 ): Promise<{ secret?: string; error?: string }> {
   const ref = subscription.spec.secretRef
   if (!ref) return {}
-  const data = await readSecret(deps.db, deps.sealer, subscription.project, ref.name)
+  const data = (await getCredential(deps.db, deps.sealer, subscription.project, ref.name))?.data
   if (!data)
     return { error: `Secret "${ref.name}" (secretRef) not found in project "${subscription.project}"` }
   if (data.secret === undefined || data.secret === '')

@@ -12,7 +12,6 @@ import { z } from 'zod'
 import type { Db } from '../store/client.js'
 import { isConditionFailure } from '../store/conditions.js'
 import type { TransactItem } from '../store/resources.js'
-import type { Sealer } from '../store/sealing.js'
 import { keys } from '../store/table.js'
 import type { CloudEvent } from './types.js'
 
@@ -286,30 +285,4 @@ export async function replaceWebhookRoutes(
       Item: { ...eventKeys.webhookRouteList(project), kind: 'WebhookRoutes', paths: [...wanted] },
     }),
   )
-}
-
-// ---- secrets ----
-
-const CredentialItemSchema = z.object({ credType: z.string(), sealed: z.string() })
-
-/**
- * A project's Secret data by name (any cred-type), unsealed; undefined when there is no such Secret.
- * (lib/store/credentials.ts only finds Secrets by repository URL; this belongs there as `getCredential`.)
- */
-export async function readSecret(
-  db: Db,
-  sealer: Sealer,
-  project: string,
-  name: string,
-): Promise<Record<string, string> | undefined> {
-  const { Item } = await db.doc.send(
-    new GetCommand({
-      TableName: db.table,
-      Key: keys.resource(project, 'Credential', name),
-      ConsistentRead: true,
-    }),
-  )
-  if (!Item) return undefined
-  const item = CredentialItemSchema.parse(Item)
-  return z.record(z.string(), z.string()).parse(JSON.parse(sealer.open(item.sealed)))
 }

@@ -12,7 +12,7 @@ import { normalizeChartURL, normalizeGitURL, normalizeImageURL } from '../model/
 import { ConditionSchema, setCondition } from '../model/meta.js'
 import { ProjectConfigSpecSchema } from '../model/resources.js'
 import type { Db } from '../store/client.js'
-import { getResource, listResources, updateResource } from '../store/resources.js'
+import { getResource, listResources, updateResource, type StoredResource } from '../store/resources.js'
 import type { Sealer } from '../store/sealing.js'
 import { refreshAll, warehousesFor, type RefreshOutcome } from './refresh.js'
 import {
@@ -23,7 +23,8 @@ import {
   type ReceiverRequest,
   type ReceiverType,
 } from './receivers.js'
-import { getWebhookRoute, readSecret, replaceWebhookRoutes } from './store.js'
+import { getCredential } from '../store/credentials.js'
+import { getWebhookRoute, replaceWebhookRoutes } from './store.js'
 
 /** Where receivers are mounted on the API's base URL. */
 export const WEBHOOK_BASE_PATH = '/webhooks'
@@ -70,8 +71,9 @@ export interface ReceiverDetails {
   url: string
 }
 
-async function receiverConfigs(db: Db, project: string): Promise<ReceiverConfig[]> {
-  const config = await getResource(db, { project, kind: 'ProjectConfig', name: project })
+const projectConfigRef = (project: string) => ({ project, kind: 'ProjectConfig', name: project })
+
+function receiverConfigsOf(config: StoredResource | undefined): ReceiverConfig[] {
   if (!config) return []
   return ProjectConfigSpecSchema.optional().parse(config.spec)?.webhookReceivers ?? []
 }
@@ -93,7 +95,7 @@ async function resolveReceiver(
     }
   const secretName = secretNameOf(config, type)
   if (!secretName) return { problem: `webhook receiver "${config.name}": ${type}.secretRef.name is required` }
-  const secretData = await readSecret(deps.db, deps.sealer, project, secretName)
+  const secretData = (await getCredential(deps.db, deps.sealer, project, secretName))?.data
   if (!secretData)
     return {
       problem: `webhook receiver "${config.name}": Secret "${secretName}" not found in project "${project}"`,
@@ -113,10 +115,14 @@ export async function webhookReceiverDetails(
   deps: Pick<WebhookDeps, 'db' | 'sealer'>,
   project: string,
   baseUrl = '',
+  /** The project's ProjectConfig when the caller has read it (null: it has none); read here otherwise. */
+  projectConfig?: StoredResource | null,
 ): Promise<{ receivers: ReceiverDetails[]; problems: string[] }> {
   const receivers: ReceiverDetails[] = []
   const problems: string[] = []
-  for (const config of await receiverConfigs(deps.db, project)) {
+  const stored =
+    projectConfig === undefined ? await getResource(deps.db, projectConfigRef(project)) : projectConfig
+  for (const config of receiverConfigsOf(stored ?? undefined)) {
     const resolved = await resolveReceiver(deps, project, config)
     if ('problem' in resolved) {
       problems.push(resolved.problem)
@@ -139,8 +145,9 @@ export async function syncWebhookRoutes(
   deps: Pick<WebhookDeps, 'db' | 'sealer'>,
   project: string,
   baseUrl = '',
+  projectConfig?: StoredResource | null,
 ): Promise<{ receivers: ReceiverDetails[]; problems: string[] }> {
-  const details = await webhookReceiverDetails(deps, project, baseUrl)
+  const details = await webhookReceiverDetails(deps, project, baseUrl, projectConfig)
   await replaceWebhookRoutes(
     deps.db,
     project,
@@ -160,11 +167,9 @@ export async function syncWebhookReceivers(
   baseUrl = '',
   now = new Date(),
 ): Promise<{ receivers: ReceiverDetails[]; problems: string[] }> {
-  const details = await syncWebhookRoutes(deps, project, baseUrl)
-  const ref = { project, kind: 'ProjectConfig', name: project }
-  if (!(await getResource(deps.db, ref))) return details
-  await updateResource(deps.db, ref, (current) => {
-    const status = { ...(current.status ?? {}) }
+  const config = await getResource(deps.db, projectConfigRef(project))
+  const details = await syncWebhookRoutes(deps, project, baseUrl, config ?? null)
+  const statusFor = (status: Record<string, unknown>) => {
     if (!details.receivers.length && !details.problems.length && status.webhookReceivers === undefined)
       return undefined
     const conditions = setCondition(
@@ -189,8 +194,13 @@ export async function syncWebhookReceivers(
     )
     const next = { ...status, webhookReceivers: details.receivers, conditions }
     // DynamoDB does not keep map key order: compare by value.
-    if (isDeepStrictEqual(next, current.status)) return undefined
-    return { ...current, status: next }
+    return isDeepStrictEqual(next, status) ? undefined : next
+  }
+  // Reconcile calls this on every pass: write (and read again, for the version guard) only on a change.
+  if (!config || !statusFor({ ...(config.status ?? {}) })) return details
+  await updateResource(deps.db, projectConfigRef(project), (current) => {
+    const next = statusFor({ ...(current.status ?? {}) })
+    return next ? { ...current, status: next } : undefined
   })
   return details
 }
@@ -231,7 +241,9 @@ export async function handleWebhook(
   if (!(input.type in RECEIVER_SECRET_KEYS) || !/^[0-9a-f]{64}$/.test(input.hash)) return notFound
   const route = await getWebhookRoute(deps.db, `${input.type}/${input.hash}`)
   if (!route) return notFound
-  const config = (await receiverConfigs(deps.db, route.project)).find((c) => c.name === route.receiver)
+  const config = receiverConfigsOf(await getResource(deps.db, projectConfigRef(route.project))).find(
+    (c) => c.name === route.receiver,
+  )
   if (!config) return notFound
   const resolved = await resolveReceiver(deps, route.project, config)
   if ('problem' in resolved || resolved.path !== `${WEBHOOK_BASE_PATH}/${input.type}/${input.hash}`)

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { ConflictError, TerminalError, TugboatError, UpstreamError, messageOf } from '../errors.js'
+import { ConflictError, TerminalError, TugboatError, UpstreamError, innermostMessage } from '../errors.js'
 import { redact } from '../git/redact.js'
 import { insecureFetch } from '../verification/http.js'
 import type { GitProviderOptions } from './types.js'
@@ -120,7 +120,7 @@ export function createRestClient(opts: RestClientOptions): RestClient {
         text = await response.text()
       } catch (error) {
         if (timeout.aborted) throw new UpstreamError(`${where}: no answer within ${timeoutMs / 1000}s`)
-        throw new UpstreamError(`${where}: ${scrub(causeMessage(error))}`)
+        throw new UpstreamError(`${where}: ${scrub(innermostMessage(error))}`)
       }
       return { status: response.status, headers: response.headers, body: parseBody(text) }
     },
@@ -212,18 +212,6 @@ function parseBody(text: string): unknown {
   } catch {
     return text
   }
-}
-
-function causeMessage(error: unknown): string {
-  // undici wraps the socket error: TypeError('fetch failed', { cause: Error('connect ECONNREFUSED …') }).
-  let current: unknown = error
-  let message = messageOf(error)
-  for (let depth = 0; depth < 5 && current instanceof Error && current.cause !== undefined; depth++) {
-    current = current.cause
-    const inner = messageOf(current)
-    if (inner) message = inner
-  }
-  return message
 }
 
 /** The `rel="next"` target of a Link header (GitHub and Gitea paginate with it). */

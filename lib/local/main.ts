@@ -9,14 +9,13 @@ import { resetConfig } from '../config.js'
 import { createApp } from '../http/app.js'
 import { ensureQueues } from '../queue/queues.js'
 import { ensureEventQueues } from '../events/queue.js'
-import { createDeliverHandler } from '../events/deliver.js'
 import { appDeps, resetRuntimeContext, runtimeContext } from '../runtime/context.js'
 import { ensureTable } from '../store/client.js'
 import { HelpRequested, LOCAL_USAGE, parseLocalArgs, type LocalOptions } from './args.js'
 import { DEMO, startDemo, type Demo } from './demo.js'
 import { LocalSetupError, startDynamoDbLocal } from './dynamodb-local.js'
 import { portInUse } from './ports.js'
-import { consumeQueue } from './queue-consumer.js'
+import { consumeEvents, consumeQueue } from './queue-consumer.js'
 import { startSqsLocal } from './sqs-local.js'
 
 const TABLE = 'tugboat'
@@ -131,14 +130,10 @@ async function startOnDynamo(
     functionName: 'promote',
     onError: (error) => console.error(`[promote] ${(error as Error).message}`),
   })
-  const deliverConsumer = consumeQueue({
+  const deliverConsumer = consumeEvents({
+    ctx,
     sqs,
-    queueUrl: eventQueues.events,
-    queueArn: eventQueues.eventsArn,
-    handler: createDeliverHandler({ db: ctx.db, sealer: ctx.sealer, sqs, queueUrl: eventQueues.events }),
-    functionName: 'deliver',
-    // One at a time, so events reach subscribers in outbox order.
-    concurrency: 1,
+    queues: eventQueues,
     onError: (error) => console.error(`[deliver] ${(error as Error).message}`),
   })
   const stopDiscover = every(options.discoverEverySeconds, 'discover', () => discover())

@@ -1,5 +1,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
+import { createDeliverHandler } from '../events/deliver.js'
+import type { RuntimeContext } from '../runtime/context.js'
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>
 
@@ -104,4 +106,26 @@ export function consumeQueue(options: {
       await Promise.allSettled([...inFlight])
     },
   }
+}
+
+/**
+ * Consumes the events queue with the `deliver` handler, one message at a time, so events reach subscribers in
+ * outbox order (in AWS the standard queue does not order them).
+ */
+export function consumeEvents(options: {
+  ctx: Pick<RuntimeContext, 'db' | 'sealer'>
+  sqs: SQSClient
+  queues: { events: string; eventsArn: string }
+  onError?: (error: unknown) => void
+}): { stop(): Promise<void> } {
+  const { ctx, sqs, queues } = options
+  return consumeQueue({
+    sqs,
+    queueUrl: queues.events,
+    queueArn: queues.eventsArn,
+    handler: createDeliverHandler({ db: ctx.db, sealer: ctx.sealer, sqs, queueUrl: queues.events }),
+    functionName: 'deliver',
+    concurrency: 1,
+    ...(options.onError ? { onError: options.onError } : {}),
+  })
 }

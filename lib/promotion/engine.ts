@@ -66,9 +66,6 @@ const WORKSPACE_ONLY_STEPS = new Set([
   'helm-update-chart',
   'compose-output',
   'git-tag',
-  'yaml-parse',
-  'json-parse',
-  'toml-parse',
 ])
 
 const DEFAULT_STEP_TIMEOUT_MS = 5 * 60_000

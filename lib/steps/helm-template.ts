@@ -7,6 +7,7 @@ import { parseDocument, stringify } from 'yaml'
 import { z } from 'zod'
 import { TerminalError, UpstreamError } from '../errors.js'
 import { resolveInWorkspaceReal } from '../git/safe-path.js'
+import { isExecutable, which } from '../tools/which.js'
 import type { Step, StepContext, StepResult } from './types.js'
 
 /*
@@ -65,10 +66,8 @@ export function findHelm(env: Record<string, string | undefined> = process.env):
     return { command: env.HELM_BIN, source: 'HELM_BIN' }
   }
   if (isExecutable(LAYER_HELM)) return { command: LAYER_HELM, source: 'layer' }
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (dir !== '' && isExecutable(path.join(dir, 'helm')))
-      return { command: path.join(dir, 'helm'), source: 'PATH' }
-  }
+  const onPath = which('helm', env.PATH)
+  if (onPath) return { command: onPath, source: 'PATH' }
   throw new TerminalError(
     'helm is not installed: set HELM_BIN, add the helm layer (/opt/bin/helm), or put helm on PATH',
     { data: { tool: 'helm' } },
@@ -80,15 +79,6 @@ export function helmAvailable(env: Record<string, string | undefined> = process.
   try {
     findHelm(env)
     return true
-  } catch {
-    return false
-  }
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK)
-    return fs.statSync(file).isFile()
   } catch {
     return false
   }

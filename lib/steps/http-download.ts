@@ -4,7 +4,6 @@ import path from 'node:path'
 import { z } from 'zod'
 import { TerminalError, TugboatError, UpstreamError, messageOf } from '../errors.js'
 import { resolveInWorkspaceReal } from '../git/safe-path.js'
-import { guardedFetch, outboundConfigFromEnv, type OutboundRequestInit } from '../net/outbound.js'
 import { parseDuration } from '../promotion/durations.js'
 import {
   GoDurationSchema,
@@ -12,7 +11,7 @@ import {
   redactQuery,
   requestHeaders,
   requestURL,
-  withTimeout,
+  sendOutbound,
 } from './http.js'
 import type { Step, StepContext, StepResult } from './types.js'
 
@@ -61,21 +60,11 @@ async function runDownload(ctx: StepContext, cfg: HTTPDownloadConfig): Promise<S
   const headers = requestHeaders(cfg.headers, LABEL)
   const url = requestURL(cfg.url, cfg.queryParams, LABEL, headers)
   const timeoutMs = cfg.timeout ? parseDuration(cfg.timeout, 'timeout') : DOWNLOAD_TIMEOUT_MS
-  const signal = withTimeout(ctx.signal, timeoutMs)
-  const doFetch = ctx.fetch ?? guardedFetch(outboundConfigFromEnv(process.env))
-  const init: OutboundRequestInit = {
+  const response = await sendOutbound(ctx, LABEL, url, timeoutMs, {
     method: 'GET',
     headers,
-    signal,
     ...(cfg.insecureSkipTLSVerify ? { insecureSkipTLSVerify: true } : {}),
-  }
-
-  let response: Response
-  try {
-    response = await doFetch(url, init)
-  } catch (error) {
-    throw outboundError(LABEL, 'error sending HTTP request', error, timeoutMs)
-  }
+  })
   if (response.status < 200 || response.status >= 300) {
     await response.body?.cancel().catch(() => undefined)
     throw new UpstreamError(`${LABEL}: HTTP request failed with status ${response.status}`, {

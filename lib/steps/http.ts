@@ -103,22 +103,12 @@ async function runHTTP(ctx: StepContext, cfg: HTTPConfig): Promise<StepResult> {
   if (body && (method === 'GET' || method === 'HEAD'))
     throw new TerminalError(`http step: a ${method} request cannot carry a body`)
   const timeoutMs = cfg.timeout ? parseDuration(cfg.timeout, 'timeout') : REQUEST_TIMEOUT_MS
-  const signal = withTimeout(ctx.signal, timeoutMs)
-
-  const doFetch = ctx.fetch ?? guardedFetch(outboundConfigFromEnv(process.env))
-  const init: OutboundRequestInit = {
+  const response = await sendOutbound(ctx, 'http step', url, timeoutMs, {
     method,
     headers,
     ...(body ? { body: new Uint8Array(body) } : {}),
-    signal,
     ...(cfg.insecureSkipTLSVerify ? { insecureSkipTLSVerify: true } : {}),
-  }
-  let response: Response
-  try {
-    response = await doFetch(url, init)
-  } catch (error) {
-    throw outboundError('http step', 'error sending HTTP request', error, timeoutMs)
-  }
+  })
   let env: { response: HTTPResponseEnv }
   try {
     env = { response: await responseEnv(response, cfg.responseContentType) }
@@ -441,6 +431,25 @@ function readBodyFile(workDir: string, bodyFromFile: string): Buffer {
     return buffer.subarray(0, size)
   } finally {
     fs.closeSync(fd)
+  }
+}
+
+/**
+ * Sends one request through the outbound guard (or the context's fetch), bounded by the step's signal and
+ * `timeoutMs`; what fetch throws becomes a step error ({@link outboundError}).
+ */
+export async function sendOutbound(
+  ctx: Pick<StepContext, 'fetch' | 'signal'>,
+  label: string,
+  url: string,
+  timeoutMs: number,
+  init: Omit<OutboundRequestInit, 'signal'>,
+): Promise<Response> {
+  const doFetch = ctx.fetch ?? guardedFetch(outboundConfigFromEnv(process.env))
+  try {
+    return await doFetch(url, { ...init, signal: withTimeout(ctx.signal, timeoutMs) })
+  } catch (error) {
+    throw outboundError(label, 'error sending HTTP request', error, timeoutMs)
   }
 }
 

@@ -77,26 +77,60 @@ export async function deleteCredential(db: Db, project: string, name: string): P
   }
 }
 
+type CredentialItem = z.infer<typeof ItemSchema>
+
+/** Every credential item of a project (sealed), every page. */
+async function credentialItems(db: Db, project: string): Promise<CredentialItem[]> {
+  const items: CredentialItem[] = []
+  let ExclusiveStartKey: Record<string, unknown> | undefined
+  do {
+    const page = await db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.resource(project, KIND, '').PK, ':prefix': `${KIND}#` },
+        ExclusiveStartKey,
+      }),
+    )
+    items.push(...(page.Items ?? []).map((item) => ItemSchema.parse(item)))
+    ExclusiveStartKey = page.LastEvaluatedKey
+  } while (ExclusiveStartKey)
+  return items
+}
+
+function unsealed(sealer: Sealer, item: CredentialItem): Credential {
+  return {
+    name: item.name,
+    type: item.credType,
+    ...(item.repoURL ? { repoURL: item.repoURL } : {}),
+    repoURLIsRegex: item.repoURLIsRegex,
+    data: z.record(z.string(), z.string()).parse(JSON.parse(sealer.open(item.sealed))),
+  }
+}
+
 /** Names and types only: safe to show. */
 export async function listCredentialNames(
   db: Db,
   project: string,
 ): Promise<Array<{ name: string; type: CredentialType; repoURL?: string }>> {
-  const page = await db.doc.send(
-    new QueryCommand({
-      TableName: db.table,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.resource(project, KIND, '').PK, ':prefix': `${KIND}#` },
-    }),
+  return (await credentialItems(db, project)).map((item) => ({
+    name: item.name,
+    type: item.credType,
+    ...(item.repoURL ? { repoURL: item.repoURL } : {}),
+  }))
+}
+
+/** One credential (a Secret) by name, unsealed; undefined when the project has no such Secret. */
+export async function getCredential(
+  db: Db,
+  sealer: Sealer,
+  project: string,
+  name: string,
+): Promise<Credential | undefined> {
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.table, Key: keys.resource(project, KIND, name), ConsistentRead: true }),
   )
-  return (page.Items ?? []).map((item) => {
-    const parsed = ItemSchema.parse(item)
-    return {
-      name: parsed.name,
-      type: parsed.credType,
-      ...(parsed.repoURL ? { repoURL: parsed.repoURL } : {}),
-    }
-  })
+  return Item ? unsealed(sealer, ItemSchema.parse(Item)) : undefined
 }
 
 function normaliseForMatch(url: string): string {
@@ -116,22 +150,8 @@ export async function findCredentialOfType(
   project: string,
   type: CredentialType,
 ): Promise<Credential | undefined> {
-  const page = await db.doc.send(
-    new QueryCommand({
-      TableName: db.table,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.resource(project, KIND, '').PK, ':prefix': `${KIND}#` },
-    }),
-  )
-  const match = (page.Items ?? []).map((item) => ItemSchema.parse(item)).find((c) => c.credType === type)
-  if (!match) return undefined
-  return {
-    name: match.name,
-    type: match.credType,
-    ...(match.repoURL ? { repoURL: match.repoURL } : {}),
-    repoURLIsRegex: match.repoURLIsRegex,
-    data: z.record(z.string(), z.string()).parse(JSON.parse(sealer.open(match.sealed))),
-  }
+  const match = (await credentialItems(db, project)).find((c) => c.credType === type)
+  return match ? unsealed(sealer, match) : undefined
 }
 
 /**
@@ -145,16 +165,7 @@ export async function findCredential(
   type: CredentialType,
   repoURL: string,
 ): Promise<Credential | undefined> {
-  const page = await db.doc.send(
-    new QueryCommand({
-      TableName: db.table,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.resource(project, KIND, '').PK, ':prefix': `${KIND}#` },
-    }),
-  )
-  const candidates = (page.Items ?? [])
-    .map((item) => ItemSchema.parse(item))
-    .filter((c) => c.credType === type && c.repoURL)
+  const candidates = (await credentialItems(db, project)).filter((c) => c.credType === type && c.repoURL)
   const wanted = normaliseForMatch(repoURL)
   const exact = candidates.find((c) => !c.repoURLIsRegex && normaliseForMatch(c.repoURL!) === wanted)
   const match =
@@ -163,12 +174,5 @@ export async function findCredential(
       .filter((c) => c.repoURLIsRegex)
       .sort((a, b) => (a.name < b.name ? -1 : 1))
       .find((c) => compileRe2(c.repoURL!, 'repoURL').test(repoURL))
-  if (!match) return undefined
-  return {
-    name: match.name,
-    type: match.credType,
-    repoURL: match.repoURL,
-    repoURLIsRegex: match.repoURLIsRegex,
-    data: z.record(z.string(), z.string()).parse(JSON.parse(sealer.open(match.sealed))),
-  }
+  return match ? unsealed(sealer, match) : undefined
 }

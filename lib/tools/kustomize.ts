@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
-import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { TerminalError, UpstreamError } from '../errors.js'
+import { isExecutable, which } from './which.js'
 
 /** How to run `kustomize build`: the program and the arguments that come before the build's own. */
 export interface KustomizeCommand {
@@ -50,24 +50,6 @@ function locate(env: NodeJS.ProcessEnv): KustomizeCommand {
     'kustomize is not installed: set KUSTOMIZE_BIN, add the kustomize layer (/opt/bin/kustomize), or put kustomize or kubectl on PATH',
     { data: { tool: 'kustomize' } },
   )
-}
-
-function which(name: string, searchPath: string | undefined): string | undefined {
-  for (const dir of (searchPath ?? '').split(path.delimiter)) {
-    if (dir === '') continue
-    const candidate = path.join(dir, name)
-    if (isExecutable(candidate)) return candidate
-  }
-  return undefined
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK)
-    return fs.statSync(file).isFile()
-  } catch {
-    return false
-  }
 }
 
 export interface KustomizeBuildOptions {

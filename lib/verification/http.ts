@@ -5,7 +5,7 @@
  */
 import http from 'node:http'
 import https from 'node:https'
-import { messageOf } from '../errors.js'
+import { innermostMessage } from '../errors.js'
 
 /** The part of `fetch` the providers use. `globalThis.fetch` fits. */
 export type FetchLike = (
@@ -48,18 +48,6 @@ export function describeRequest(method: string, url: string): string {
   }
 }
 
-function causeMessage(error: unknown): string {
-  // undici wraps the socket error: TypeError('fetch failed', { cause: Error('connect ECONNREFUSED …') }).
-  let current: unknown = error
-  let message = messageOf(error)
-  for (let depth = 0; depth < 5 && current instanceof Error && current.cause !== undefined; depth++) {
-    current = current.cause
-    const inner = messageOf(current)
-    if (inner) message = inner
-  }
-  return message
-}
-
 /**
  * Sends one request with a time limit covering the whole exchange (headers and body, like Go's `Client.Timeout`)
  * and returns the status and the body text (at most {@link MAX_RESPONSE_BYTES}). Throws a `RequestError`.
@@ -92,7 +80,7 @@ export async function sendRequest(
     if (error instanceof RequestError) throw new RequestError(`${where}: ${error.message}`)
     if (signal.aborted)
       throw new RequestError(`${where}: no complete response within ${request.timeoutMs / 1000}s (timeout)`)
-    throw new RequestError(`${where}: ${causeMessage(error)}`)
+    throw new RequestError(`${where}: ${innermostMessage(error)}`)
   }
 }
 

@@ -4,11 +4,10 @@ import { serve } from '@hono/node-server'
 import { inject } from 'vitest'
 import { resetConfig } from '../../lib/config.js'
 import { createApp } from '../../lib/http/app.js'
-import { consumeQueue } from '../../lib/local/queue-consumer.js'
+import { consumeEvents, consumeQueue } from '../../lib/local/queue-consumer.js'
 import { freePort } from '../../lib/local/ports.js'
 import { ensureQueues } from '../../lib/queue/queues.js'
 import { ensureEventQueues } from '../../lib/events/queue.js'
-import { createDeliverHandler } from '../../lib/events/deliver.js'
 import { appDeps, resetRuntimeContext, runtimeContext } from '../../lib/runtime/context.js'
 import { ensureTable } from '../../lib/store/client.js'
 import { dynamoClient, sqsClient } from './stack.js'
@@ -69,16 +68,7 @@ export async function startTugboat(
           functionName: 'promote',
           onError: (e) => errors.push(e),
         })
-  const deliverConsumer = consumeQueue({
-    sqs,
-    queueUrl: eventQueues.events,
-    queueArn: eventQueues.eventsArn,
-    handler: createDeliverHandler({ db: ctx.db, sealer: ctx.sealer, sqs, queueUrl: eventQueues.events }),
-    functionName: 'deliver',
-    // One at a time, so events reach subscribers in outbox order.
-    concurrency: 1,
-    onError: (e) => errors.push(e),
-  })
+  const deliverConsumer = consumeEvents({ ctx, sqs, queues: eventQueues, onError: (e) => errors.push(e) })
   const url = `http://127.0.0.1:${port}`
 
   const api = async <T = any>(
